@@ -1,0 +1,31 @@
+# The README's two commands:  `make run`  (start jobrank)  and  `make test`  (run the tests).
+# Both create .venv on first use. torch is installed first and pinned: nothing may upgrade it.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test install data clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[serve,train,dev]" "torch==2.13.0"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Until a trained model ships in artifacts/, this builds the tiny dataset and shows the judge's rankings.
+run: $(STAMP)
+	$(PY) -m training demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+# The full-size labelled dataset (data/full), for the teachers.
+data: $(STAMP)
+	$(PY) -m training data --preset full
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,53 @@
+"""`python -m training <stage>`: the offline pipeline's command line.
+
+Stages so far: esco-subset, generate, judge, data (generate + judge), demo.
+Bad input ends with exit code 2 and one readable line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from training.data.jsonl import DataFileError
+from training.policy.policy import PolicyError
+
+STAGES = {
+    "esco-subset": ("training.data.esco_subset", "rebuild training/data/occupations.json from the ESCO CSVs"),
+    "generate": ("training.data.generate", "generate a seeded marketplace (members, jobs, candidate pairs, engagement)"),
+    "judge": ("training.policy.labelling", "grade every pair under the product policy (labels.jsonl)"),
+    "data": ("training.data.pipeline", "generate, then judge: a labelled dataset in one command"),
+    "demo": ("training.demo", "build the tiny dataset and show judged rankings with explanations"),
+}
+
+
+def _usage() -> str:
+    lines = ["usage: python -m training <stage> [options]   (python -m training <stage> --help)", "", "stages:"]
+    lines += [f"  {name:<12} {help_}" for name, (_, help_) in STAGES.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch to a stage's ``main``; turn expected failures into one-line errors."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0
+    stage, rest = argv[0], argv[1:]
+    if stage not in STAGES:
+        print(f"error: unknown stage '{stage}'\n\n{_usage()}", file=sys.stderr)
+        return 2
+    import importlib
+
+    module = importlib.import_module(STAGES[stage][0])
+    try:
+        return module.main(rest)
+    except (DataFileError, PolicyError, FileNotFoundError, PermissionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""`python -m training demo`: build the tiny labelled dataset (if needed) and show what the judge decided.
+
+Prints one member's candidate list ranked by the policy judge, each grade with its per-rule
+explanation, and the dataset card's headline figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from training.data import dataset as layout
+from training.data.generate import add_arguments
+from training.data.jsonl import DataFileError, read_json_lines
+from training.data.pipeline import build_dataset
+from training.policy.labelling import summary_line
+from training.policy.policy import DEFAULT_POLICY_PATH
+
+
+def _explain(label: dict) -> str:
+    notes = [f"{name}: {rule['detail']}" for name, rule in label["rules"].items() if rule["effect"] not in ("pass", "skipped")]
+    return "; ".join(notes)
+
+
+def show_member(root: Path, member_id: str | None, top: int) -> str:
+    """A readable ranking of one member's candidates by judge grade (the first member by default)."""
+    members = {obj["member_id"]: obj for _, obj in read_json_lines(root / layout.MEMBERS)}
+    member_id = member_id or next(iter(members))
+    if member_id not in members:
+        raise DataFileError(f"{root / layout.MEMBERS}: member_id: '{member_id}' not found")
+    jobs = {obj["job_id"]: obj for _, obj in read_json_lines(root / layout.JOBS)}
+    labels = [obj for _, obj in read_json_lines(root / layout.LABELS) if obj["member_id"] == member_id]
+    actions = {obj["job_id"]: obj.get("action") for _, obj in read_json_lines(root / layout.PAIRS) if obj["member_id"] == member_id}
+    labels.sort(key=lambda l: (-l["grade"], -l["coverage"]))
+    m = members[member_id]
+    lines = [
+        f"member {member_id}: {m['headline']!r}, {m['seniority']}, {m['location']['city']} {m['location']['country']}, "
+        f"prefers {m['workplace_preference']}, relocation {'yes' if m['open_to_relocation'] else 'no'}",
+        f"  skills: {', '.join(m['skills'])}",
+        f"  {len(labels)} candidates; best and worst by the judge:",
+    ]
+    shown = labels[:top] + labels[-2:] if len(labels) > top + 2 else labels
+    for label in shown:
+        job = jobs[label["job_id"]]
+        lines.append(
+            f"  [{label['grade']} {label['grade_name']:<9}] {job['title']} - {job['company']} "
+            f"({job['location']['city']} {job['location']['country']}, {job['workplace_type']}); member action: {actions.get(label['job_id'])}"
+        )
+        why = _explain(label)
+        lines.append(f"      {label['function'].replace('_', ' ')}, coverage {label['coverage']:.0%}" + (f"; {why}" if why else ""))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the demo."""
+    parser = argparse.ArgumentParser(prog="python -m training demo", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (default: the bundled policy)")
+    parser.add_argument("--member", help="member_id to show (default: the first member)")
+    parser.add_argument("--top", type=int, default=8, help="how many of the best candidates to show")
+    parser.add_argument("--rebuild", action="store_true", help="regenerate the dataset even if it exists")
+    args = parser.parse_args(argv)
+    root = args.out or Path("data") / args.preset
+    if args.rebuild or not (root / layout.LABELS).is_file():
+        build_dataset(args)
+    card = json.loads((root / layout.CARD).read_text(encoding="utf-8"))
+    counts = card["counts"]
+    print(f"dataset {root}: {counts['members']} members, {counts['jobs']} jobs, {counts['pairs']} pairs (seed {card['seed']})")
+    print(summary_line(card["labels"]))
+    print()
+    print(show_member(root, args.member, args.top))
+    print()
+    print("The ranking service replaces this demo once a trained model ships in artifacts/.")
+    return 0

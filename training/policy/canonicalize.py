@@ -1,0 +1,130 @@
+"""The judge's field path: a canonical view (occupation, family, skills) read from schema fields alone.
+
+Users' own data has no latent truth, so the judge must understand the text itself: skill spellings
+resolve through the lexicon (synonyms, abbreviations, typos), skills named in free text are spotted,
+and titles/headlines resolve to an occupation through the ESCO title variants. Its agreement with
+the latent-truth path is measured on generated data (see `judge` stage, dataset.json).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from app.domain.featurize import member_skill_ids
+from app.domain.schemas import Job, Member
+from app.domain.skills import SkillLexicon
+from training.data.taxonomy import Taxonomy
+from training.policy.judge import CanonicalView
+
+# Level and filler words employers and members put around a title.
+_TITLE_FILLERS = (
+    "working student", "summer intern", "entry level", "global head of", "head of", "director",
+    "intern", "trainee", "junior", "jr", "graduate", "associate", "senior", "sr", "lead",
+    "experienced", "principal", "chief", "vp", "executive", "assistant", "aspiring", "freelance", "certified",
+)
+_HEADLINE_SPLIT = re.compile(r"\s+(?:at|@)\s+|\s*[|·,]\s*|\s+-\s+|\s+–\s+", re.IGNORECASE)
+_GENDER_TAG = re.compile(r"\((?:[mwfdx]\s*/\s*){1,3}[mwfdx]\)", re.IGNORECASE)
+_NICE_TO_HAVE = re.compile(r"nice to have|bonus|desirable|a plus|preferred|advantage", re.IGNORECASE)
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+_MIN_TOKEN_OVERLAP = 0.6
+
+
+def _norm_title(text: str) -> str:
+    text = _GENDER_TAG.sub(" ", text.casefold())
+    return " ".join(re.sub(r"[^a-z0-9+#&' ]+", " ", text).split())
+
+
+class FieldCanonicalizer:
+    """Builds the judge's CanonicalView from schema fields, without latent truth."""
+
+    def __init__(self, taxonomy: Taxonomy, lexicon: SkillLexicon):
+        self.taxonomy = taxonomy
+        self.lexicon = lexicon
+        self._by_title: dict[str, set[str]] = defaultdict(set)
+        self._preferred: dict[str, str] = {}
+        for occ in taxonomy.occupations.values():
+            for variant in occ.titles:
+                for form in {variant, *variant.split("/")}:
+                    key = _norm_title(form)
+                    if key:
+                        self._by_title[key].add(occ.id)
+            self._preferred[_norm_title(occ.label)] = occ.id
+        self._tokens = {key: frozenset(key.split()) for key in self._by_title}
+        self._title_pattern = re.compile(
+            r"\b(?:" + "|".join(re.escape(k) for k in sorted(self._by_title, key=len, reverse=True)) + r")\b"
+        )
+        self._skill_family = {sid: s.family for sid, s in lexicon.skills.items() if s.family != "generic"}
+
+    # ---- occupations -------------------------------------------------------------------------
+
+    def _pick(self, candidates: set[str], skills: frozenset[str], key: str) -> str:
+        if len(candidates) == 1:
+            return next(iter(candidates))
+        if self._preferred.get(key) in candidates:
+            return self._preferred[key]
+        # Ambiguous variant ("bookkeeper" is also an accountant's alt label): best skill overlap.
+        return max(sorted(candidates), key=lambda o: len(skills & set(self.taxonomy.occupations[o].core_skills)))
+
+    def occupation_from_title(self, title: str, skills: frozenset[str] = frozenset()) -> str | None:
+        """Occupation id for a job title or headline, or None when nothing matches well enough."""
+        key = _norm_title(title)
+        while key:
+            if key in self._by_title:
+                return self._pick(self._by_title[key], skills, key)
+            filler = next((f for f in _TITLE_FILLERS if key.startswith(f + " ")), None)
+            if filler is None:
+                break
+            key = key[len(filler) + 1 :]
+        tokens = frozenset(key.split()) if key else frozenset()
+        if not tokens:
+            return None
+        best, best_score = None, 0.0
+        for variant, variant_tokens in self._tokens.items():
+            score = len(tokens & variant_tokens) / len(tokens | variant_tokens)
+            if score > best_score:
+                best, best_score = variant, score
+        if best is None or best_score < _MIN_TOKEN_OVERLAP:
+            return None
+        return self._pick(self._by_title[best], skills, best)
+
+    def occupation_in_text(self, text: str, skills: frozenset[str] = frozenset()) -> str | None:
+        """Occupation of the longest title variant written anywhere in free text, or None."""
+        matches = self._title_pattern.findall(_norm_title(text))
+        if not matches:
+            return None
+        key = max(matches, key=len)
+        return self._pick(self._by_title[key], skills, key)
+
+    def _family(self, occupation: str | None, skills: frozenset[str]) -> str | None:
+        if occupation is not None:
+            return self.taxonomy.occupations[occupation].family
+        # No recognisable title: the family most of the skills belong to (if clear enough).
+        counts = Counter(self._skill_family[s] for s in skills if s in self._skill_family)
+        if not counts:
+            return None
+        family, count = counts.most_common(1)[0]
+        return family if count >= 2 else None
+
+    # ---- views -------------------------------------------------------------------------------
+
+    def member_view(self, member: Member) -> CanonicalView:
+        """Canonical view of a member from headline, summary and skills list."""
+        skills = member_skill_ids(member, self.lexicon)
+        headline = _HEADLINE_SPLIT.split(member.headline)[0] if member.headline else ""
+        occupation = self.occupation_from_title(headline, skills) if headline else None
+        if occupation is None:
+            occupation = self.occupation_in_text(member.summary, skills)
+        return CanonicalView(occupation, self._family(occupation, skills), skills)
+
+    def job_view(self, job: Job) -> CanonicalView:
+        """Canonical view of a job: title -> occupation; requirements from the list and the description."""
+        preferred = set(self.lexicon.resolve_all(job.preferred_skills))
+        required = set(self.lexicon.resolve_all(job.required_skills))
+        for sentence in _SENTENCES.split(job.description):
+            found = self.lexicon.extract(sentence)
+            (preferred if _NICE_TO_HAVE.search(sentence) else required).update(found)
+        required -= preferred - self.lexicon.resolve_all(job.required_skills)
+        skills = frozenset(required)
+        occupation = self.occupation_from_title(job.title, skills)
+        return CanonicalView(occupation, self._family(occupation, skills), skills, frozenset(preferred - required))
