@@ -81,7 +81,11 @@ class FieldCanonicalizer:
             return None
         best, best_score = None, 0.0
         for variant, variant_tokens in self._tokens.items():
-            score = len(tokens & variant_tokens) / len(tokens | variant_tokens)
+            if variant_tokens <= tokens and 2 * len(variant_tokens) >= len(tokens):
+                # A known title inside a longer one ("line cook" holds "cook"): the longest wins.
+                score = 1.0 + len(variant_tokens)
+            else:
+                score = len(tokens & variant_tokens) / len(tokens | variant_tokens)
             if score > best_score:
                 best, best_score = variant, score
         if best is None or best_score < _MIN_TOKEN_OVERLAP:

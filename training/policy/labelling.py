@@ -26,7 +26,7 @@ from training.data.taxonomy import default_taxonomy
 from training.evaluation.metrics import kendall_tau_b, quadratic_weighted_kappa
 from training.policy.canonicalize import FieldCanonicalizer
 from training.policy.judge import judge
-from training.policy.policy import DEFAULT_POLICY_PATH, GRADE_COUNT, Policy, PolicyError, load_policy
+from training.policy.policy import DEFAULT_POLICY_PATH, GRADE_COUNT, Policy, load_policy
 
 SOURCES = ("auto", "latent", "fields")
 
@@ -173,11 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (default: the bundled policy)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
-    try:
-        policy = load_policy(args.policy)
-    except PolicyError as exc:
-        raise SystemExit(f"error: {exc}") from None
-    labels = judge_dataset(args.dataset, args.source, policy, progress=not args.no_progress)
+    labels = judge_dataset(args.dataset, args.source, load_policy(args.policy), progress=not args.no_progress)
     update_card(args.dataset, labels)
     print(summary_line(labels))
     return 0
