@@ -51,7 +51,7 @@ class GeneratorConfig:
 
 PRESETS: dict[str, GeneratorConfig] = {
     "tiny": GeneratorConfig(members=60, jobs=2000),
-    "full": GeneratorConfig(members=6000, jobs=30000),
+    "full": GeneratorConfig(members=2000, jobs=10000),
 }
 
 
