@@ -1,7 +1,7 @@
 """`python -m training generate`: write a seeded marketplace (members, jobs, candidate pairs with engagement).
 
 Jobs are held in memory (candidates are drawn from them); members and pairs are streamed to disk,
-so a run with millions of pairs needs memory for the job catalogue only (~3 KB a job). The
+so a run with millions of pairs needs memory for the job catalogue only. The
 catalogue is a base of ``jobs`` postings plus the openings materialised near each member.
 """
 
