@@ -42,7 +42,7 @@ def test_texts_are_compact_and_carry_the_essentials():
     assert len(m_text) <= MEMBER_TEXT_CHARS and len(j_text) <= JOB_TEXT_CHARS
     assert m_text.startswith("Senior Software Engineer at Acme | mid-senior | 8 yrs")
     assert "skills: Python, Java" in m_text
-    assert j_text.startswith("Senior Software Developer (m/w/d) | mid-senior | hybrid")
+    assert j_text.startswith("Senior Software Developer (m/w/d) | Northwind Labs | mid-senior | hybrid")
     assert "requires: Java, Python, SQL, Git" in j_text and "nice to have: Kubernetes" in j_text
     assert member_text(member) == m_text and job_text(job) == j_text
 

@@ -16,6 +16,9 @@ STAGES = {
     "generate": ("training.data.generate", "generate a seeded marketplace (members, jobs, candidate pairs, engagement)"),
     "judge": ("training.policy.labelling", "grade every pair under the product policy (labels.jsonl)"),
     "data": ("training.data.pipeline", "generate, then judge: a labelled dataset in one command"),
+    "train-teacher": ("training.teachers.train", "fine-tune the relevance or engagement cross-encoder teacher"),
+    "score-teachers": ("training.teachers.score", "score the selected pairs with both teachers (soft labels, sharded)"),
+    "evaluate": ("training.evaluation.evaluate", "teachers vs baselines on held-out members: metrics.json, PNG, table"),
     "demo": ("training.demo", "build the tiny dataset and show judged rankings with explanations"),
 }
 

@@ -82,9 +82,11 @@ def member_text(member: Member, max_chars: int = MEMBER_TEXT_CHARS) -> str:
 
 
 def job_text(job: Job, max_chars: int = JOB_TEXT_CHARS) -> str:
-    """Compact text of a job for a model (job tower, or the second half of a pair)."""
+    """Compact text of a job for a model (job tower, or the second half of a pair): title, employer,
+    level, workplace, skills, then the description without boilerplate."""
     level = _SENIORITY_WORDS.get(job.seniority, "") if job.seniority else ""
-    head = " | ".join(p for p in (job.title, level, job.workplace_type.value) if p)
+    # The employer's name stays: members engage with well-known employers more (the policy does not).
+    head = " | ".join(p for p in (job.title, job.company, level, job.workplace_type.value) if p)
     required = ", ".join(job.required_skills)
     preferred = ", ".join(job.preferred_skills)
     skills = f"requires: {required}." + (f" nice to have: {preferred}." if preferred else "")

@@ -36,3 +36,52 @@ def quadratic_weighted_kappa(a: np.ndarray, b: np.ndarray, levels: int) -> float
     weights = (i - j) ** 2 / (levels - 1) ** 2
     denominator = (weights * expected).sum()
     return float(1.0 - (weights * observed).sum() / denominator) if denominator else float("nan")
+
+
+def ndcg_at_k(scores: np.ndarray, gains: np.ndarray, k: int) -> float:
+    """NDCG@k with graded gains (2^g - 1) and log2 discounts; ties in ``scores`` broken by list order.
+
+    Returns NaN for a list whose ideal DCG is 0 (no relevant item): such lists carry no signal.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    gains = np.asarray(gains, dtype=np.float64)
+    order = np.argsort(-scores, kind="stable")[:k]
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = float(np.sum((2.0 ** gains[order] - 1.0) * discounts[: len(order)]))
+    ideal = np.sort(gains)[::-1][:k]
+    idcg = float(np.sum((2.0 ** ideal - 1.0) * discounts[: len(ideal)]))
+    return dcg / idcg if idcg > 0 else float("nan")
+
+
+def reciprocal_rank(scores: np.ndarray, relevant: np.ndarray) -> float:
+    """1 / rank of the first relevant item when sorted by score (0 if none is relevant)."""
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    hits = np.flatnonzero(np.asarray(relevant, dtype=bool)[order])
+    return 1.0 / (hits[0] + 1) if len(hits) else 0.0
+
+
+def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve (ties count half), via the rank-sum formula; NaN if one class is missing."""
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels, dtype=bool)
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    sorted_scores = scores[order]
+    ranks = np.empty(len(scores), dtype=np.float64)
+    i = 0
+    while i < len(scores):  # average ranks over ties
+        j = i
+        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def log_loss(probabilities: np.ndarray, labels: np.ndarray, eps: float = 1e-7) -> float:
+    """Mean binary cross-entropy of predicted probabilities."""
+    p = np.clip(np.asarray(probabilities, dtype=np.float64), eps, 1 - eps)
+    y = np.asarray(labels, dtype=np.float64)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))

@@ -1,0 +1,42 @@
+"""The teachers' model: a cross-encoder over the (member text, job text) pair plus exact match features.
+
+    text pair --MiniLM--> mean-pooled [384] ─┐
+    match features [20] --Linear+GELU--> [64] ┴─> MLP -> logits
+                                                 relevance: 5 grade logits  (score = E[grade])
+                                                 engagement: 1 logit        (score = P(apply or click))
+
+The structured features carry what a small transformer reads poorly (numbers, codes); the text
+carries function and skills.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from app.domain.featurize import FEATURE_NAMES
+
+KINDS = {"relevance": 5, "engagement": 1}
+
+
+class CrossEncoderTeacher(nn.Module):
+    """Pretrained encoder + feature projection + MLP head."""
+
+    def __init__(self, encoder: nn.Module, kind: str, hidden: int = 128, dropout: float = 0.1):
+        super().__init__()
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {sorted(KINDS)}")
+        self.kind = kind
+        self.encoder = encoder
+        width = encoder.config.hidden_size
+        self.features = nn.Sequential(nn.Linear(len(FEATURE_NAMES), 64), nn.GELU())
+        self.head = nn.Sequential(
+            nn.Linear(width + 64, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, KINDS[kind])
+        )
+
+    def forward(self, input_ids, attention_mask, token_type_ids, features) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        out = self.head(torch.cat([pooled, self.features(features)], dim=-1))
+        return out.squeeze(-1) if self.kind == "engagement" else out

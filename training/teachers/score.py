@@ -1,0 +1,103 @@
+"""`python -m training score-teachers`: every teacher scores every selected pair; soft labels for the students.
+
+Scores the first ``score_train_members`` lists of the train split (what the students learn from) and
+the first ``score_test_members`` of the test split (what evaluation compares on). Output is sharded,
+``<out>/<split>/shard-00000.jsonl`` with one line per pair:
+
+    {"member_id", "job_id", "grade", "positive", "relevance": E[grade], "grade_probs": [5], "engagement": p}
+
+A shard is written to a temporary file and renamed when complete, so an interrupted run resumes
+where it stopped (finished shards are skipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from training.data.jsonl import JsonlWriter, read_json_lines
+from training.data.lists import load_lists
+from training.teachers.batches import predict
+from training.teachers.config import PRESETS, TeacherConfig
+from training.teachers.train import config_with_overrides, load_teacher
+
+SCORED_SPLITS = ("train", "test")
+
+
+def score_teachers(data_dir: Path, teachers_dir: Path, out_dir: Path, cfg: TeacherConfig, progress: bool = True) -> dict:
+    """Score the selected lists with both teachers; returns a summary (also written as summary.json)."""
+    started = time.perf_counter()
+    relevance, tokenizer_r, card_r = load_teacher(teachers_dir / "relevance")
+    engagement, tokenizer_e, card_e = load_teacher(teachers_dir / "engagement")
+    counts = {}
+    for split, members in (("train", cfg.score_train_members), ("test", cfg.score_test_members)):
+        lists = load_lists(data_dir, (split,), members, seed=cfg.seed)
+        shards = [lists[i : i + cfg.shard_members] for i in range(0, len(lists), cfg.shard_members)]
+        split_dir = out_dir / split
+        split_dir.mkdir(parents=True, exist_ok=True)
+        pairs = 0
+        bar = tqdm(total=sum(len(l) for l in lists), desc=f"score {split}", unit="pair", disable=not progress)
+        for number, shard in enumerate(shards):
+            path = split_dir / f"shard-{number:05d}.jsonl"
+            size = sum(len(l) for l in shard)
+            pairs += size
+            if path.is_file():  # finished in an earlier run
+                bar.update(size)
+                continue
+            tmp = path.with_suffix(".tmp")
+            with JsonlWriter(tmp) as out:
+                for candidate_list in shard:
+                    probs = predict(relevance, tokenizer_r, candidate_list.member, candidate_list.jobs, card_r["config"]["max_length"])
+                    engaged = predict(engagement, tokenizer_e, candidate_list.member, candidate_list.jobs, card_e["config"]["max_length"])
+                    for j, job in enumerate(candidate_list.jobs):
+                        positive = candidate_list.positive[j]
+                        out.write({
+                            "member_id": candidate_list.member.member_id,
+                            "job_id": job.job_id,
+                            "grade": int(candidate_list.grades[j]),
+                            "positive": None if math.isnan(positive) else int(positive),
+                            "relevance": round(float(probs[j] @ np.arange(5)), 5),
+                            "grade_probs": [round(float(p), 5) for p in probs[j]],
+                            "engagement": round(float(engaged[j]), 5),
+                        })
+                    bar.update(len(candidate_list))
+            os.replace(tmp, path)
+        bar.close()
+        counts[split] = {"lists": len(lists), "pairs": pairs, "shards": len(shards)}
+    summary = {"splits": counts, "teachers": str(teachers_dir), "seconds": round(time.perf_counter() - started, 1)}
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+def read_scores(out_dir: Path, split: str) -> list[dict]:
+    """All teacher-score rows of one split, in shard order."""
+    rows = []
+    for path in sorted((out_dir / split).glob("shard-*.jsonl")):
+        rows += [obj for _, obj in read_json_lines(path)]
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the score-teachers stage."""
+    parser = argparse.ArgumentParser(prog="python -m training score-teachers", description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
+    parser.add_argument("--data", type=Path, help="labelled dataset folder (default: data/<preset>)")
+    parser.add_argument("--runs", type=Path, help="run folder holding teachers/ (default: runs/<preset>)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a preset value")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+    cfg = config_with_overrides(args.preset, args.set)
+    runs = args.runs or Path("runs") / args.preset
+    summary = score_teachers(args.data or Path("data") / args.preset, runs / "teachers", runs / "teacher_scores", cfg,
+                             progress=not args.no_progress)
+    print(f"scored {json.dumps(summary['splits'])} in {summary['seconds']} s -> {runs / 'teacher_scores'}")
+    return 0

@@ -1,0 +1,212 @@
+"""`python -m training train-teacher --kind relevance|engagement`: fine-tune a cross-encoder teacher.
+
+Relevance learns the judge's grades as soft targets (KL to a discretised Gaussian around the grade)
+plus a ListNet term over each member's candidates; engagement learns apply/click vs not (BCE).
+Plain PyTorch on CPU; under `torchrun --nproc_per_node N` it trains with DDP (gloo), each process
+taking its share of the optimiser steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import distributed as dist
+from tqdm import tqdm
+
+from app.domain.featurize import FEATURE_NAMES
+from training.data.lists import CandidateList, load_lists
+from training.evaluation.metrics import ndcg_at_k, roc_auc
+from training.teachers import losses
+from training.teachers.batches import encode, predict
+from training.teachers.config import PRESETS, TeacherConfig
+from training.teachers.encoder import load_encoder
+from training.teachers.model import KINDS, CrossEncoderTeacher
+
+CHECKPOINT = "model.pt"
+CARD = "card.json"
+
+
+def _world() -> tuple[int, int]:
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _steps(lists: list[CandidateList], cfg: TeacherConfig, kind: str, epoch: int) -> list[tuple[int, np.ndarray]]:
+    """(list index, candidate indices) per optimiser step; identical on every process (same seed)."""
+    rng = random.Random(f"{cfg.seed}:{epoch}")
+    steps = []
+    for i, candidate_list in enumerate(lists):
+        idx = list(range(len(candidate_list)))
+        if kind == "engagement":
+            idx = [j for j in idx if not math.isnan(candidate_list.positive[j])]
+        rng.shuffle(idx)
+        idx = idx[: cfg.max_list]
+        steps += [(i, np.array(idx[s : s + cfg.chunk])) for s in range(0, len(idx), cfg.chunk) if len(idx[s : s + cfg.chunk]) > 1]
+    rng.shuffle(steps)
+    return steps
+
+
+def _loss(model, kind: str, batch: dict, grades: torch.Tensor, positive: torch.Tensor, cfg: TeacherConfig) -> torch.Tensor:
+    logits = model(**batch)
+    if kind == "engagement":
+        return losses.masked_bce(logits, positive)
+    pointwise = losses.soft_label_kl(logits, losses.soft_grade_targets(grades, cfg.label_sigma))
+    listwise = losses.listnet(losses.expected_grade(logits), grades.float())
+    return pointwise + cfg.listwise_weight * listwise
+
+
+def validate(model, tokenizer, lists: list[CandidateList], kind: str, cfg: TeacherConfig) -> dict:
+    """NDCG@10 vs the judge (relevance) or engagement ROC-AUC on validation lists."""
+    if kind == "relevance":
+        values = []
+        for candidate_list in lists:
+            probs = predict(model, tokenizer, candidate_list.member, candidate_list.jobs, cfg.max_length)
+            values.append(ndcg_at_k(probs @ np.arange(5), candidate_list.grades, 10))
+        values = [v for v in values if not math.isnan(v)]
+        return {"val_ndcg@10": float(np.mean(values)) if values else float("nan"), "val_lists": len(values)}
+    scores, labels = [], []
+    for candidate_list in lists:
+        known = ~np.isnan(candidate_list.positive)
+        probs = predict(model, tokenizer, candidate_list.member, candidate_list.jobs, cfg.max_length)
+        scores.append(probs[known])
+        labels.append(candidate_list.positive[known])
+    return {"val_engagement_auc": roc_auc(np.concatenate(scores), np.concatenate(labels)), "val_lists": len(lists)}
+
+
+def train_teacher(kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, progress: bool = True) -> dict:
+    """Train one teacher; rank 0 writes model.pt and card.json to ``out_dir``. Returns the card."""
+    rank, world = _world()
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("gloo")
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(max(1, _usable_cpus() // world))
+    started = time.perf_counter()
+
+    lists = load_lists(data_dir, ("train",), cfg.train_members, seed=cfg.seed)
+    if not lists:
+        raise ValueError(f"{data_dir}: no training lists")
+    tokenizer, encoder, encoder_card = load_encoder(cfg.layers)
+    model = CrossEncoderTeacher(encoder, kind)
+    trained = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    optimizer = torch.optim.AdamW(
+        [{"params": model.encoder.parameters(), "lr": cfg.lr}, {"params": head_params, "lr": cfg.head_lr}],
+        weight_decay=cfg.weight_decay,
+    )
+    plan = [_steps(lists, cfg, kind, epoch) for epoch in range(cfg.epochs)]
+    per_rank = [len(steps) // world for steps in plan]  # equal step counts keep DDP processes in lock-step
+    total = sum(per_rank)
+    warmup = max(1, int(cfg.warmup * total))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
+    )
+
+    trained.train()
+    history, done = [], 0
+    bar = tqdm(total=total, desc=f"train {kind}", unit="step", disable=not progress or rank != 0)
+    for epoch, steps in enumerate(plan):
+        for list_index, idx in steps[rank :: world][: per_rank[epoch]]:
+            candidate_list = lists[list_index]
+            batch = encode(tokenizer, candidate_list.member, [candidate_list.jobs[i] for i in idx], cfg.max_length)
+            grades = torch.from_numpy(candidate_list.grades[idx])
+            positive = torch.from_numpy(candidate_list.positive[idx].astype(np.float32))
+            loss = _loss(trained, kind, batch, grades, positive, cfg)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            history.append(loss.item())
+            done += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{np.mean(history[-20:]):.3f}")
+    bar.close()
+    train_seconds = time.perf_counter() - started
+
+    card: dict = {}
+    if rank == 0:
+        val_lists = load_lists(data_dir, ("val",), cfg.val_members, seed=cfg.seed)
+        card = {
+            "kind": kind,
+            "base_model": encoder_card.to_json(),
+            "inputs": {
+                "text": f"(member_text, job_text) pair from app/domain/featurize.py, wordpiece, max {cfg.max_length} tokens",
+                "features": list(FEATURE_NAMES),
+            },
+            "target": "judge grade as soft targets (KL) + ListNet over the member's list; score = E[grade]"
+            if kind == "relevance" else "P(apply or click) from engagement events (BCE); score = probability",
+            "outputs": "5 grade logits" if kind == "relevance" else "1 logit",
+            "config": dataclasses.asdict(cfg),
+            "data": {"dataset": str(data_dir), "train_lists": len(lists), "steps": done * world, "world_size": world},
+            "loss_first_20": float(np.mean(history[:20])) if history else None,
+            "loss_last_20": float(np.mean(history[-20:])) if history else None,
+            "metrics": validate(model, tokenizer, val_lists, kind, cfg),
+            "seconds": {"train": round(train_seconds, 1), "total": round(time.perf_counter() - started, 1)},
+        }
+        out_dir.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), out_dir / CHECKPOINT)
+        (out_dir / CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return card
+
+
+def load_teacher(out_dir: Path):
+    """(model, tokenizer, card) of a trained teacher, ready for inference."""
+    card = json.loads((out_dir / CARD).read_text(encoding="utf-8"))
+    tokenizer, encoder, _ = load_encoder(card["config"]["layers"])
+    model = CrossEncoderTeacher(encoder, card["kind"])
+    model.load_state_dict(torch.load(out_dir / CHECKPOINT, map_location="cpu"))
+    model.eval()
+    return model, tokenizer, card
+
+
+def config_with_overrides(preset: str, overrides: list[str]) -> TeacherConfig:
+    """The preset with `key=value` overrides (types follow the field's default)."""
+    cfg = PRESETS[preset]
+    changes = {}
+    for item in overrides:
+        key, _, value = item.partition("=")
+        if key not in {f.name for f in dataclasses.fields(cfg)}:
+            raise SystemExit(f"error: --set {item}: unknown setting '{key}'")
+        kind = type(getattr(cfg, key))
+        try:
+            changes[key] = kind(value)
+        except ValueError:
+            raise SystemExit(f"error: --set {item}: '{value}' is not a valid {kind.__name__}") from None
+    return dataclasses.replace(cfg, **changes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the train-teacher stage."""
+    parser = argparse.ArgumentParser(prog="python -m training train-teacher", description=__doc__.splitlines()[0])
+    parser.add_argument("--kind", choices=sorted(KINDS), required=True, help="which teacher")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
+    parser.add_argument("--data", type=Path, help="labelled dataset folder (default: data/<preset>)")
+    parser.add_argument("--out", type=Path, help="output folder (default: runs/<preset>/teachers/<kind>)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a preset value")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    cfg = config_with_overrides(args.preset, args.set)
+    data = args.data or Path("data") / args.preset
+    out = args.out or Path("runs") / args.preset / "teachers" / args.kind
+    card = train_teacher(args.kind, data, out, cfg, progress=not args.no_progress)
+    if card:
+        print(f"{args.kind} teacher -> {out}: {json.dumps(card['metrics'])} in {card['seconds']['total']} s")
+    return 0
