@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 
-import pytest
 
 from app.domain.featurize import strip_boilerplate
 from app.domain.skills import default_lexicon, normalize

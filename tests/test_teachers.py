@@ -48,6 +48,25 @@ def test_expected_grade_and_masked_bce():
     assert float(losses.masked_bce(torch.tensor([1.0]), torch.tensor([float("nan")]))) == 0.0
 
 
+def test_position_aware_bce_reduces_to_bce_when_every_job_is_seen():
+    engage = torch.tensor([0.3, -1.2, 2.0])
+    labels = torch.tensor([1.0, 0.0, float("nan")])
+    always_seen = torch.full((3,), 30.0)
+    assert float(losses.position_aware_bce(engage, always_seen, labels)) == pytest.approx(
+        float(losses.masked_bce(engage, labels)), rel=1e-4
+    )
+    # A job rarely seen and not engaged with costs the engagement logit little.
+    rarely_seen = torch.full((3,), -4.0)
+    assert float(losses.position_aware_bce(engage, rarely_seen, torch.tensor([0.0, 0.0, 0.0]))) < 0.05
+
+
+def test_position_buckets_are_log_spaced():
+    from training.teachers.model import POSITION_BUCKETS, position_bucket
+
+    buckets = position_bucket(torch.tensor([0, 1, 2, 3, 4, 7, 100, 10_000])).tolist()
+    assert buckets[:3] == [0, 2, 3] and buckets == sorted(buckets) and buckets[-1] == POSITION_BUCKETS - 1
+
+
 def test_pretrained_encoder_loads_offline_and_is_described():
     tokenizer, model, card = load_encoder(2)
     assert os.environ["HF_HUB_OFFLINE"] == "1"
@@ -90,6 +109,8 @@ def test_ddp_training_wrote_one_checkpoint_and_a_card(teacher_run):
     assert math.isfinite(card["loss_last_20"]) and 0.0 <= card["metrics"]["val_ndcg@10"] <= 1.0
     engagement = json.loads((teacher_run / "teachers" / "engagement" / "card.json").read_text())
     assert engagement["data"]["world_size"] == 1 and 0.0 <= engagement["metrics"]["val_engagement_auc"] <= 1.0
+    assert engagement["initialised_from"].startswith("relevance teacher")
+    assert card["initialised_from"] == "pretrained all-MiniLM-L6-v2"
 
 
 def test_trained_teacher_predicts_distributions(teacher_run, tiny_dataset):

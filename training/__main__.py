@@ -1,6 +1,6 @@
 """`python -m training <stage>`: the offline pipeline's command line.
 
-Stages so far: esco-subset, generate, judge, data (generate + judge), demo.
+Run `python -m training --help` for the stages.
 Bad input ends with exit code 2 and one readable line, never a traceback.
 """
 
@@ -19,6 +19,7 @@ STAGES = {
     "train-teacher": ("training.teachers.train", "fine-tune the relevance or engagement cross-encoder teacher"),
     "score-teachers": ("training.teachers.score", "score the selected pairs with both teachers (soft labels, sharded)"),
     "evaluate": ("training.evaluation.evaluate", "teachers vs baselines on held-out members: metrics.json, PNG, table"),
+    "teachers": ("training.teachers.pipeline", "train both teachers, score the pairs, evaluate: the whole teacher stage, timed"),
     "demo": ("training.demo", "build the tiny dataset and show judged rankings with explanations"),
 }
 

@@ -29,6 +29,7 @@ class CandidateList:
     jobs: tuple[Job, ...]
     grades: np.ndarray  # int, 0-4
     positive: np.ndarray  # float: 1.0 / 0.0, NaN where no action is recorded
+    positions: np.ndarray  # int: where retrieval showed each job (list order when not recorded)
 
     def __len__(self) -> int:
         return len(self.jobs)
@@ -65,6 +66,7 @@ def _emit(data: Dataset, rows: list, splits: tuple[str, ...], seed: int) -> Iter
         jobs=tuple(data.jobs[p.job_id] for p, _ in rows),
         grades=np.array([g for _, g in rows], dtype=np.int64),
         positive=np.array([np.nan if p.action is None else float(p.action in POSITIVE_ACTIONS) for p, _ in rows]),
+        positions=np.array([i if p.position is None else p.position for i, (p, _) in enumerate(rows)], dtype=np.int64),
     )
 
 

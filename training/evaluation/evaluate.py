@@ -20,9 +20,8 @@ from training.data.lists import CandidateList, load_lists
 from training.evaluation import baselines
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.policy.policy import DEFAULT_POLICY_PATH, Policy, load_policy
-from training.teachers.config import PRESETS
+from training.teachers.config import TeacherConfig, add_run_arguments, run_paths
 from training.teachers.score import read_scores
-from training.teachers.train import config_with_overrides
 
 METRICS = ("ndcg@5", "ndcg@10", "mrr", "kendall_tau", "engagement_auc", "engagement_logloss", "combined")
 
@@ -76,10 +75,9 @@ def plot(results: dict[str, dict[str, float]], path: Path) -> None:
     plt.close(fig)
 
 
-def evaluate(data_dir: Path, runs: Path, preset: str, overrides: list[str], policy: Policy) -> dict:
+def evaluate(data_dir: Path, runs: Path, cfg: TeacherConfig, policy: Policy) -> dict:
     """Evaluate teachers and baselines; writes metrics.json and ndcg_auc.png to runs/eval."""
     started = time.perf_counter()
-    cfg = config_with_overrides(preset, overrides)
     lists = load_lists(data_dir, ("test",), cfg.score_test_members, seed=cfg.seed)
     rows = read_scores(runs / "teacher_scores", "test")
     results = {
@@ -108,14 +106,11 @@ def evaluate(data_dir: Path, runs: Path, preset: str, overrides: list[str], poli
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the evaluate stage."""
     parser = argparse.ArgumentParser(prog="python -m training evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
-    parser.add_argument("--data", type=Path, help="labelled dataset folder (default: data/<preset>)")
-    parser.add_argument("--runs", type=Path, help="run folder (default: runs/<preset>)")
-    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a preset value")
+    add_run_arguments(parser, progress=False)
+    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (for the business blend)")
     args = parser.parse_args(argv)
-    runs = args.runs or Path("runs") / args.preset
-    report = evaluate(args.data or Path("data") / args.preset, runs, args.preset, args.set, load_policy(args.policy))
+    cfg, data, runs = run_paths(args)
+    report = evaluate(data, runs, cfg, load_policy(args.policy))
     print(f"held-out members: {report['lists']} lists, {report['pairs']} pairs")
     print(report["table"])
     print(f"-> {runs / 'eval' / 'metrics.json'}, {runs / 'eval' / 'ndcg_auc.png'}")

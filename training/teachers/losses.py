@@ -15,6 +15,11 @@
       loss = listnet(expected_grade(logits), grades.float(), temperature=1.0)
 
 * ``masked_bce`` — binary cross-entropy on engagement, skipping pairs with no recorded action.
+
+* ``position_aware_bce`` — PAL (Guo et al., RecSys 2019): BCE on p = σ(seen) · σ(engage), so the
+  engagement logit is not taught that jobs shown low in a list are unattractive.
+
+      loss = position_aware_bce(engage_logits, seen_logits, labels)
 """
 
 from __future__ import annotations
@@ -54,3 +59,14 @@ def masked_bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     if not known.any():
         return logits.sum() * 0.0
     return F.binary_cross_entropy_with_logits(logits[known], labels[known])
+
+
+def position_aware_bce(engage_logits: torch.Tensor, seen_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """BCE of σ(seen) · σ(engage) against labels, skipping NaN labels (0 if none)."""
+    known = ~torch.isnan(labels)
+    if not known.any():
+        return engage_logits.sum() * 0.0
+    log_p = F.logsigmoid(engage_logits[known]) + F.logsigmoid(seen_logits[known])
+    log_not_p = torch.log(-torch.expm1(log_p.clamp(max=-1e-6)))
+    y = labels[known]
+    return -(y * log_p + (1 - y) * log_not_p).mean()

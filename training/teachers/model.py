@@ -7,6 +7,11 @@
 
 The structured features carry what a small transformer reads poorly (numbers, codes); the text
 carries function and skills.
+
+The engagement teacher can be trained position-bias aware (``position_aware``; PAL: Guo et al., RecSys 2019, "PAL: a
+position-bias aware learning framework for CTR prediction"): P(engage) = P(seen | position) ·
+P(engage | seen, pair), with P(seen | position) a learnt logit per log-spaced position bucket. Only
+P(engage | seen, pair) is the teacher's output: at serving time the position is what we choose.
 """
 
 from __future__ import annotations
@@ -17,12 +22,18 @@ from torch import nn
 from app.domain.featurize import FEATURE_NAMES
 
 KINDS = {"relevance": 5, "engagement": 1}
+POSITION_BUCKETS = 16
+
+
+def position_bucket(positions: torch.Tensor) -> torch.Tensor:
+    """0, 1, 2-3, 4-5, 6-9, … : two buckets per doubling of the position, capped."""
+    return torch.clamp((2 * torch.log2(positions.float() + 1)).long(), max=POSITION_BUCKETS - 1)
 
 
 class CrossEncoderTeacher(nn.Module):
     """Pretrained encoder + feature projection + MLP head."""
 
-    def __init__(self, encoder: nn.Module, kind: str, hidden: int = 128, dropout: float = 0.1):
+    def __init__(self, encoder: nn.Module, kind: str, hidden: int = 128, dropout: float = 0.1, position_aware: bool = False):
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {sorted(KINDS)}")
@@ -33,6 +44,15 @@ class CrossEncoderTeacher(nn.Module):
         self.head = nn.Sequential(
             nn.Linear(width + 64, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, KINDS[kind])
         )
+        # PAL engagement only: logit of P(seen | position bucket), used in training, not in the output.
+        # (Created only when used: DDP refuses parameters that get no gradient.)
+        self.seen = nn.Embedding(POSITION_BUCKETS, 1) if kind == "engagement" and position_aware else None
+        if self.seen is not None:
+            nn.init.constant_(self.seen.weight, 2.0)
+
+    def seen_logit(self, positions: torch.Tensor) -> torch.Tensor:
+        """Logit of P(seen | position) (engagement teacher only)."""
+        return self.seen(position_bucket(positions)).squeeze(-1)
 
     def forward(self, input_ids, attention_mask, token_type_ids, features) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state

@@ -20,14 +20,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from training.data.jsonl import JsonlWriter, read_json_lines
 from training.data.lists import load_lists
 from training.teachers.batches import predict
-from training.teachers.config import PRESETS, TeacherConfig
-from training.teachers.train import config_with_overrides, load_teacher
+from training.teachers.config import TeacherConfig, add_run_arguments, run_paths
+from training.teachers.train import load_teacher
 
 SCORED_SPLITS = ("train", "test")
 
@@ -88,16 +87,9 @@ def read_scores(out_dir: Path, split: str) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the score-teachers stage."""
     parser = argparse.ArgumentParser(prog="python -m training score-teachers", description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
-    parser.add_argument("--data", type=Path, help="labelled dataset folder (default: data/<preset>)")
-    parser.add_argument("--runs", type=Path, help="run folder holding teachers/ (default: runs/<preset>)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a preset value")
-    parser.add_argument("--no-progress", action="store_true")
+    add_run_arguments(parser)
     args = parser.parse_args(argv)
-    torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
-    cfg = config_with_overrides(args.preset, args.set)
-    runs = args.runs or Path("runs") / args.preset
-    summary = score_teachers(args.data or Path("data") / args.preset, runs / "teachers", runs / "teacher_scores", cfg,
-                             progress=not args.no_progress)
+    cfg, data, runs = run_paths(args)
+    summary = score_teachers(data, runs / "teachers", runs / "teacher_scores", cfg, progress=not args.no_progress)
     print(f"scored {json.dumps(summary['splits'])} in {summary['seconds']} s -> {runs / 'teacher_scores'}")
     return 0

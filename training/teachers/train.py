@@ -27,11 +27,12 @@ from training.data.lists import CandidateList, load_lists
 from training.evaluation.metrics import ndcg_at_k, roc_auc
 from training.teachers import losses
 from training.teachers.batches import encode, predict
-from training.teachers.config import PRESETS, TeacherConfig
+from training.teachers.config import TeacherConfig, add_run_arguments, run_paths
 from training.teachers.encoder import load_encoder
 from training.teachers.model import KINDS, CrossEncoderTeacher
 
 CHECKPOINT = "model.pt"
+PRETRAINED = "pretrained all-MiniLM-L6-v2"
 CARD = "card.json"
 
 
@@ -61,10 +62,14 @@ def _steps(lists: list[CandidateList], cfg: TeacherConfig, kind: str, epoch: int
     return steps
 
 
-def _loss(model, kind: str, batch: dict, grades: torch.Tensor, positive: torch.Tensor, cfg: TeacherConfig) -> torch.Tensor:
+def _loss(model, kind: str, batch: dict, grades: torch.Tensor, positive: torch.Tensor, positions: torch.Tensor,
+          cfg: TeacherConfig) -> torch.Tensor:
     logits = model(**batch)
     if kind == "engagement":
-        return losses.masked_bce(logits, positive)
+        if not cfg.position_aware:
+            return losses.masked_bce(logits, positive)
+        core = model.module if hasattr(model, "module") else model
+        return losses.position_aware_bce(logits, core.seen_logit(positions), positive)
     pointwise = losses.soft_label_kl(logits, losses.soft_grade_targets(grades, cfg.label_sigma))
     listwise = losses.listnet(losses.expected_grade(logits), grades.float())
     return pointwise + cfg.listwise_weight * listwise
@@ -88,6 +93,31 @@ def validate(model, tokenizer, lists: list[CandidateList], kind: str, cfg: Teach
     return {"val_engagement_auc": roc_auc(np.concatenate(scores), np.concatenate(labels)), "val_lists": len(lists)}
 
 
+def _warm_start(model: CrossEncoderTeacher, kind: str, out_dir: Path, cfg: TeacherConfig) -> str:
+    """Start the engagement teacher from the relevance teacher beside it, when there is one.
+
+    Engagement labels are sparse and noisy (2.4k pairs barely moved a fresh head past the base
+    rate), while the relevance teacher has learnt to read fit from dense graded labels, and fit
+    drives engagement. Encoder, feature projection and hidden head layer are copied; the output
+    starts as the grade-logit contrast Σ_g (g - 2) W_g, so it first ranks like the relevance
+    teacher, and training adds what engagement knows beyond the policy.
+    """
+    source = out_dir.parent / "relevance" / CHECKPOINT
+    if kind != "engagement" or not cfg.engagement_warm_start or not source.is_file():
+        return PRETRAINED
+    relevance_card = json.loads((source.parent / CARD).read_text(encoding="utf-8"))
+    if relevance_card["config"]["layers"] != cfg.layers:
+        return PRETRAINED
+    state = torch.load(source, map_location="cpu")
+    contrast = torch.arange(5, dtype=torch.float32) - 2.0
+    state["head.3.weight"] = (contrast[:, None] * state["head.3.weight"]).sum(0, keepdim=True) / 2.0
+    state["head.3.bias"] = (contrast * state["head.3.bias"]).sum(0, keepdim=True) / 2.0 - 2.0
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or any(not k.startswith("seen.") for k in missing):
+        raise ValueError(f"{source}: not a relevance teacher of this architecture ({missing or unexpected})")
+    return f"relevance teacher ({source})"
+
+
 def train_teacher(kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, progress: bool = True) -> dict:
     """Train one teacher; rank 0 writes model.pt and card.json to ``out_dir``. Returns the card."""
     rank, world = _world()
@@ -101,7 +131,8 @@ def train_teacher(kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, 
     if not lists:
         raise ValueError(f"{data_dir}: no training lists")
     tokenizer, encoder, encoder_card = load_encoder(cfg.layers)
-    model = CrossEncoderTeacher(encoder, kind)
+    model = CrossEncoderTeacher(encoder, kind, position_aware=cfg.position_aware)
+    warm_start = _warm_start(model, kind, out_dir, cfg)
     trained = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     optimizer = torch.optim.AdamW(
@@ -125,7 +156,8 @@ def train_teacher(kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, 
             batch = encode(tokenizer, candidate_list.member, [candidate_list.jobs[i] for i in idx], cfg.max_length)
             grades = torch.from_numpy(candidate_list.grades[idx])
             positive = torch.from_numpy(candidate_list.positive[idx].astype(np.float32))
-            loss = _loss(trained, kind, batch, grades, positive, cfg)
+            positions = torch.from_numpy(candidate_list.positions[idx])
+            loss = _loss(trained, kind, batch, grades, positive, positions, cfg)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -153,6 +185,7 @@ def train_teacher(kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, 
             "outputs": "5 grade logits" if kind == "relevance" else "1 logit",
             "config": dataclasses.asdict(cfg),
             "data": {"dataset": str(data_dir), "train_lists": len(lists), "steps": done * world, "world_size": world},
+            "initialised_from": warm_start,
             "loss_first_20": float(np.mean(history[:20])) if history else None,
             "loss_last_20": float(np.mean(history[-20:])) if history else None,
             "metrics": validate(model, tokenizer, val_lists, kind, cfg),
@@ -171,41 +204,21 @@ def load_teacher(out_dir: Path):
     """(model, tokenizer, card) of a trained teacher, ready for inference."""
     card = json.loads((out_dir / CARD).read_text(encoding="utf-8"))
     tokenizer, encoder, _ = load_encoder(card["config"]["layers"])
-    model = CrossEncoderTeacher(encoder, card["kind"])
+    model = CrossEncoderTeacher(encoder, card["kind"], position_aware=card["config"].get("position_aware", False))
     model.load_state_dict(torch.load(out_dir / CHECKPOINT, map_location="cpu"))
     model.eval()
     return model, tokenizer, card
-
-
-def config_with_overrides(preset: str, overrides: list[str]) -> TeacherConfig:
-    """The preset with `key=value` overrides (types follow the field's default)."""
-    cfg = PRESETS[preset]
-    changes = {}
-    for item in overrides:
-        key, _, value = item.partition("=")
-        if key not in {f.name for f in dataclasses.fields(cfg)}:
-            raise SystemExit(f"error: --set {item}: unknown setting '{key}'")
-        kind = type(getattr(cfg, key))
-        try:
-            changes[key] = kind(value)
-        except ValueError:
-            raise SystemExit(f"error: --set {item}: '{value}' is not a valid {kind.__name__}") from None
-    return dataclasses.replace(cfg, **changes)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the train-teacher stage."""
     parser = argparse.ArgumentParser(prog="python -m training train-teacher", description=__doc__.splitlines()[0])
     parser.add_argument("--kind", choices=sorted(KINDS), required=True, help="which teacher")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
-    parser.add_argument("--data", type=Path, help="labelled dataset folder (default: data/<preset>)")
-    parser.add_argument("--out", type=Path, help="output folder (default: runs/<preset>/teachers/<kind>)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a preset value")
-    parser.add_argument("--no-progress", action="store_true")
+    add_run_arguments(parser)
+    parser.add_argument("--out", type=Path, help="output folder (default: <runs>/teachers/<kind>)")
     args = parser.parse_args(argv)
-    cfg = config_with_overrides(args.preset, args.set)
-    data = args.data or Path("data") / args.preset
-    out = args.out or Path("runs") / args.preset / "teachers" / args.kind
+    cfg, data, runs = run_paths(args)
+    out = args.out or runs / "teachers" / args.kind
     card = train_teacher(args.kind, data, out, cfg, progress=not args.no_progress)
     if card:
         print(f"{args.kind} teacher -> {out}: {json.dumps(card['metrics'])} in {card['seconds']['total']} s")

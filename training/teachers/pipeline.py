@@ -1,0 +1,47 @@
+"""`python -m training teachers`: the whole teacher stage — both teachers, scoring, evaluation — timed.
+
+Writes runs/<preset>/timings.json with each stage's seconds (data generation is timed in the
+dataset's card). Each step is the same function its own command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from training.evaluation.evaluate import evaluate
+from training.policy.policy import DEFAULT_POLICY_PATH, load_policy
+from training.teachers.config import add_run_arguments, run_paths
+from training.teachers.score import score_teachers
+from training.teachers.train import train_teacher
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the teachers stage."""
+    parser = argparse.ArgumentParser(prog="python -m training teachers", description=__doc__.splitlines()[0])
+    add_run_arguments(parser)
+    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (for the business blend)")
+    args = parser.parse_args(argv)
+    cfg, data, runs = run_paths(args)
+    policy = load_policy(args.policy)
+    progress = not args.no_progress
+    timings: dict[str, float] = {}
+
+    def timed(name, fn, *a, **kw):
+        started = time.perf_counter()
+        result = fn(*a, **kw)
+        timings[name] = round(time.perf_counter() - started, 1)
+        print(f"{name}: {timings[name]} s")
+        return result
+
+    timed("train relevance teacher", train_teacher, "relevance", data, runs / "teachers" / "relevance", cfg, progress)
+    timed("train engagement teacher", train_teacher, "engagement", data, runs / "teachers" / "engagement", cfg, progress)
+    timed("score pairs with both teachers", score_teachers, data, runs / "teachers", runs / "teacher_scores", cfg, progress)
+    report = timed("evaluate", evaluate, data, runs, cfg, policy)
+    timings["total"] = round(sum(timings.values()), 1)
+    (runs / "timings.json").write_text(json.dumps({"preset": args.preset, "seconds": timings}, indent=2) + "\n", encoding="utf-8")
+    print(report["table"])
+    print(f"teacher stage: {timings['total']} s -> {runs}")
+    return 0
