@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install data clean
+.PHONY: run test install data teachers clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,9 +25,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-# The full-size labelled dataset (data/full), for the teachers.
+# The full-size labelled dataset (data/full), then the full teacher stage (runs/full).
 data: $(STAMP)
 	$(PY) -m training data --preset full
 
+teachers: data
+	$(PY) -m training teachers --preset full
+
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data runs .pytest_cache

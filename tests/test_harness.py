@@ -14,7 +14,7 @@ from tests.conftest import make_job, make_member
 
 def _list(grades, positive):
     jobs = tuple(make_job(job_id=f"j{i}") for i in range(len(grades)))
-    return CandidateList(make_member(), jobs, np.array(grades), np.array(positive, dtype=float))
+    return CandidateList(make_member(), jobs, np.array(grades), np.array(positive, dtype=float), np.arange(len(grades)))
 
 
 def test_perfect_and_reversed_rankings():
