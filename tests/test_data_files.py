@@ -42,6 +42,16 @@ def test_users_own_data_is_judged_from_the_fields(user_data):
     assert "field_path_agreement" not in labels  # nothing to compare with
 
 
+def test_own_lexicon_is_used_by_the_field_path(user_data, tmp_path):
+    lexicon = tmp_path / "lexicon.json"
+    lexicon.write_text(json.dumps({"families": {"cooking": {"Food Preparation": ["food prep"], "Food Safety": ["HACCP"]}}}))
+    result = run_cli("judge", str(user_data), "--lexicon", str(lexicon), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    lexicon.write_text("{broken")
+    result = run_cli("judge", str(user_data), "--lexicon", str(lexicon), "--no-progress")
+    assert result.returncode == 2 and result.stderr.startswith("error: cannot read skills lexicon")
+
+
 def test_latent_source_needs_truth(user_data):
     with pytest.raises(DataFileError, match="needs truth/members.jsonl"):
         judge_dataset(user_data, source="latent", progress=False)

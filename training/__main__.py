@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(STAGES[stage][0])
     try:
         return module.main(rest)
-    except (DataFileError, PolicyError, FileNotFoundError, PermissionError) as exc:
+    except (DataFileError, PolicyError, FileNotFoundError, PermissionError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -74,8 +74,11 @@ class SkillLexicon:
     @classmethod
     def from_file(cls, path: str | Path) -> "SkillLexicon":
         """Load a lexicon JSON: {"families": {family: {name: [aliases]}}, "text_ambiguous": [...]}."""
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(data["families"], data.get("text_ambiguous", ()))
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            return cls(data["families"], data.get("text_ambiguous", ()))
+        except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"cannot read skills lexicon {path}: {exc!r}") from None
 
     # ---- lookups -----------------------------------------------------------------------------
 

@@ -171,9 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dataset", type=Path, nargs="?", default=Path("data/tiny"), help="dataset folder (default: data/tiny)")
     parser.add_argument("--source", choices=SOURCES, default="auto", help="latent truth, schema fields, or auto (truth when present)")
     parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (default: the bundled policy)")
+    parser.add_argument("--lexicon", type=Path, help="skills lexicon JSON for the field path (default: the bundled one)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
-    labels = judge_dataset(args.dataset, args.source, load_policy(args.policy), progress=not args.no_progress)
+    lexicon = SkillLexicon.from_file(args.lexicon) if args.lexicon else None
+    labels = judge_dataset(args.dataset, args.source, load_policy(args.policy), lexicon, progress=not args.no_progress)
     update_card(args.dataset, labels)
     print(summary_line(labels))
     return 0
