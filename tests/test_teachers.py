@@ -126,9 +126,14 @@ def test_trained_teacher_predicts_distributions(teacher_run, tiny_dataset):
     np.testing.assert_allclose(probs, again, rtol=1e-5)  # deterministic in eval mode
 
 
-def test_scoring_is_sharded_and_resumable_and_evaluation_reports(teacher_run, tiny_dataset):
-    scores = teacher_run / "teacher_scores"
+@pytest.fixture(scope="module")
+def scored_run(teacher_run, tiny_dataset) -> Path:
     run(sys.executable, "-m", "training", "score-teachers", "--data", str(tiny_dataset), "--runs", str(teacher_run), "--no-progress")
+    return teacher_run
+
+
+def test_scoring_is_sharded_and_resumable(scored_run, tiny_dataset):
+    scores = scored_run / "teacher_scores"
     shards = sorted((scores / "train").glob("shard-*.jsonl")) + sorted((scores / "test").glob("shard-*.jsonl"))
     assert len(shards) >= 4
     row = json.loads(shards[0].read_text().splitlines()[0])
@@ -139,16 +144,30 @@ def test_scoring_is_sharded_and_resumable_and_evaluation_reports(teacher_run, ti
     kept = {p: p.stat().st_mtime_ns for p in shards[1:]}
     original = shards[0].read_text()
     shards[0].unlink()
-    run(sys.executable, "-m", "training", "score-teachers", "--data", str(tiny_dataset), "--runs", str(teacher_run), "--no-progress")
+    run(sys.executable, "-m", "training", "score-teachers", "--data", str(tiny_dataset), "--runs", str(scored_run), "--no-progress")
     assert shards[0].read_text() == original
     assert {p: p.stat().st_mtime_ns for p in shards[1:]} == kept
 
-    result = run(sys.executable, "-m", "training", "evaluate", "--data", str(tiny_dataset), "--runs", str(teacher_run))
-    report = json.loads((teacher_run / "eval" / "metrics.json").read_text())
+
+def test_evaluation_reports_teachers_and_baselines(scored_run, tiny_dataset):
+    result = run(sys.executable, "-m", "training", "evaluate", "--data", str(tiny_dataset), "--runs", str(scored_run))
+    report = json.loads((scored_run / "eval" / "metrics.json").read_text())
     assert set(report["models"]) == {"random", "lexical (BM25)", "zero-shot MiniLM", "relevance teacher",
                                      "engagement teacher", "teachers blended"}
     for metrics in report["models"].values():
         assert {"ndcg@5", "ndcg@10", "mrr", "kendall_tau", "engagement_auc", "combined"} <= set(metrics)
     assert report["models"]["engagement teacher"]["engagement_logloss"] is not None
-    assert (teacher_run / "eval" / "ndcg_auc.png").stat().st_size > 10_000
+    assert (scored_run / "eval" / "ndcg_auc.png").stat().st_size > 10_000
     assert "relevance teacher" in result.stdout
+
+
+def test_distillation_ablation_and_scaling_curve(scored_run, tiny_dataset):
+    result = run(sys.executable, "-m", "training", "distill", "--data", str(tiny_dataset), "--runs", str(scored_run), "--no-progress")
+    report = json.loads((scored_run / "student" / "metrics.json").read_text())
+    assert set(report["ablation"]) == {"hard", "relevance", "engagement", "multi"}
+    for metrics in report["ablation"].values():
+        assert 0.0 <= metrics["ndcg@10"] <= 1.0 and 0.0 <= metrics["combined"] <= 1.0
+    pairs = [point["pairs"] for point in report["scaling"]]
+    assert pairs == sorted(pairs) and pairs[-1] == report["train"]["pairs"]
+    assert (scored_run / "student" / "student.pt").is_file() and (scored_run / "student" / "scaling.png").is_file()
+    assert "(d) both teachers" in result.stdout

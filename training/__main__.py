@@ -20,6 +20,7 @@ STAGES = {
     "score-teachers": ("training.teachers.score", "score the selected pairs with both teachers (soft labels, sharded)"),
     "evaluate": ("training.evaluation.evaluate", "teachers vs baselines on held-out members: metrics.json, PNG, table"),
     "teachers": ("training.teachers.pipeline", "train both teachers, score the pairs, evaluate: the whole teacher stage, timed"),
+    "distill": ("training.distill.train", "multi-teacher distillation of the ranker student: ablation + scaling curve"),
     "demo": ("training.demo", "build the tiny dataset and show judged rankings with explanations"),
 }
 

@@ -1,0 +1,71 @@
+"""The ranker student: two towers and a small interaction network with two heads.
+
+    member text --encoder (lower MiniLM layers) + mean pool--> [384] --Linear--> m [d]
+    job text    --encoder (same layers)        + mean pool--> [384] --Linear--> j [d]
+    [m, j, m ⊙ j, 20 match features] --MLP--> h --> relevance head: 5 grade logits (score E[grade])
+                                               └-> engagement head: 1 logit (P(apply or click))
+    final score = policy blend: 0.7 · E[grade] / 4 + 0.3 · P(engage)
+
+A job's embedding depends on the job alone, so the service caches it; a request costs one member
+tower pass plus the interaction over the candidates. In this version the encoder layers are
+frozen (their pooled outputs are cached once), and the projections, interaction and heads train.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from app.domain.featurize import FEATURE_NAMES
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean of the token states that are not padding."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+class Interaction(nn.Module):
+    """Scores (member embedding, job embedding, match features) with a relevance and an engagement head."""
+
+    def __init__(self, dim: int, hidden: int = 256):
+        super().__init__()
+        self.mlp = nn.Sequential(
+            nn.Linear(3 * dim + len(FEATURE_NAMES), hidden), nn.GELU(), nn.Linear(hidden, hidden // 2), nn.GELU()
+        )
+        self.relevance = nn.Linear(hidden // 2, 5)
+        self.engagement = nn.Linear(hidden // 2, 1)
+
+    def forward(self, member: torch.Tensor, job: torch.Tensor, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.mlp(torch.cat([member, job, member * job, features], dim=-1))
+        return self.relevance(h), self.engagement(h).squeeze(-1)
+
+
+class RankerStudent(nn.Module):
+    """Two projections over a shared (frozen) encoder, and the interaction network."""
+
+    def __init__(self, encoder: nn.Module | None, encoder_width: int = 384, dim: int = 128):
+        super().__init__()
+        self.encoder = encoder
+        if encoder is not None:
+            encoder.requires_grad_(False)
+        self.member_projection = nn.Linear(encoder_width, dim)
+        self.job_projection = nn.Linear(encoder_width, dim)
+        self.interaction = Interaction(dim)
+
+    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Encoder output mean-pooled over tokens: what the training cache stores."""
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return mean_pool(hidden, attention_mask)
+
+    def member_embedding(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The member tower."""
+        return self.member_projection(self.pooled(input_ids, attention_mask))
+
+    def job_embedding(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The job tower (cacheable per job)."""
+        return self.job_projection(self.pooled(input_ids, attention_mask))
+
+    def score_pooled(self, member_pooled: torch.Tensor, job_pooled: torch.Tensor, features: torch.Tensor):
+        """(grade logits [n, 5], engagement logits [n]) from pooled encoder outputs."""
+        return self.interaction(self.member_projection(member_pooled), self.job_projection(job_pooled), features)

@@ -1,0 +1,239 @@
+"""`python -m training distill`: multi-teacher distillation of the ranker student, with its ablation.
+
+Trains the student on the teacher-scored train lists four ways — (a) hard labels only, (b)
+relevance teacher only, (c) engagement teacher only, (d) both teachers — same data, same size,
+then (d) on growing numbers of teacher-labelled lists (the data-scaling curve). Evaluates each on
+the held-out lists the teachers were evaluated on. Writes runs/<preset>/student/: metrics.json,
+scaling.png, student.pt (variant d) and prints the ablation table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from app.domain.featurize import job_text, match_feature_matrix, member_text
+from training.data.jsonl import DataFileError
+from training.data.lists import CandidateList, load_lists
+from training.distill.losses import DistillWeights, multi_teacher_loss
+from training.distill.student import RankerStudent
+from training.evaluation.harness import ModelScores, evaluate_model
+from training.policy.policy import DEFAULT_POLICY_PATH, Policy, load_policy
+from training.teachers.config import add_run_arguments, run_paths
+from training.teachers.encoder import load_encoder
+from training.teachers.losses import expected_grade
+from training.teachers.score import read_scores
+
+VARIANTS = ("hard", "relevance", "engagement", "multi")
+
+
+@dataclass(frozen=True)
+class StudentConfig:
+    """Student size and training; the same for every variant of the ablation."""
+
+    layers: int = 2  # lower MiniLM layers in each tower (frozen in this version)
+    dim: int = 128
+    member_max_length: int = 64
+    job_max_length: int = 96
+    epochs: int = 30
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    scaling_points: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0)  # shares of the train lists
+    seed: int = 0
+
+
+STUDENT_PRESETS = {"tiny": StudentConfig(epochs=4, scaling_points=(0.5, 1.0)), "full": StudentConfig()}
+
+
+@dataclass
+class ListTensors:
+    """One candidate list ready for the student: pooled encoder outputs, features and targets."""
+
+    member: torch.Tensor  # [n, width] (the member row repeated)
+    jobs: torch.Tensor  # [n, width]
+    features: torch.Tensor  # [n, 20]
+    teacher_probs: torch.Tensor  # [n, 5]
+    teacher_engagement: torch.Tensor  # [n]
+    grades: torch.Tensor  # [n]
+    engaged: torch.Tensor  # [n], NaN where unknown
+
+
+@torch.inference_mode()
+def _pool(model: RankerStudent, tokenizer, texts: list[str], max_length: int, batch: int = 128) -> np.ndarray:
+    out = []
+    for start in range(0, len(texts), batch):
+        enc = tokenizer(texts[start : start + batch], truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+        out.append(model.pooled(enc["input_ids"], enc["attention_mask"]).numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+
+def prepare(lists: list[CandidateList], rows: list[dict], model: RankerStudent, tokenizer, cfg: StudentConfig,
+            progress: bool) -> list[ListTensors]:
+    """Tensors per list; job and member texts are pooled once each (the frozen part of the towers)."""
+    expected = [(l.member.member_id, j.job_id) for l in lists for j in l.jobs]
+    if [(r["member_id"], r["job_id"]) for r in rows] != expected:
+        raise DataFileError("teacher scores do not match the candidate lists; re-run score-teachers with the same settings")
+    jobs = {}
+    for candidate_list in lists:
+        for job in candidate_list.jobs:
+            jobs.setdefault(job.job_id, job)
+    ids = list(jobs)
+    pooled_jobs = {}
+    for start in tqdm(range(0, len(ids), 512), desc="pool job texts", disable=not progress):
+        chunk = ids[start : start + 512]
+        pooled_jobs.update(zip(chunk, _pool(model, tokenizer, [job_text(jobs[i]) for i in chunk], cfg.job_max_length)))
+    pooled_members = _pool(model, tokenizer, [member_text(l.member) for l in lists], cfg.member_max_length)
+    out, offset = [], 0
+    for i, candidate_list in enumerate(lists):
+        n = len(candidate_list)
+        rr = rows[offset : offset + n]
+        offset += n
+        out.append(ListTensors(
+            member=torch.from_numpy(pooled_members[i]).expand(n, -1),
+            jobs=torch.from_numpy(np.stack([pooled_jobs[j.job_id] for j in candidate_list.jobs])),
+            features=torch.from_numpy(match_feature_matrix(candidate_list.member, candidate_list.jobs)),
+            teacher_probs=torch.tensor([r["grade_probs"] for r in rr]),
+            teacher_engagement=torch.tensor([r["engagement"] for r in rr]),
+            grades=torch.from_numpy(candidate_list.grades),
+            engaged=torch.from_numpy(candidate_list.positive.astype(np.float32)),
+        ))
+    return out
+
+
+def fit(variant: str, data: list[ListTensors], cfg: StudentConfig, width: int) -> RankerStudent:
+    """Train the trainable part of a student (projections, interaction, heads) on the lists."""
+    torch.manual_seed(cfg.seed)
+    student = RankerStudent(None, width, cfg.dim)
+    optimizer = torch.optim.AdamW(student.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    weights = DistillWeights.variant(variant)
+    rng = np.random.default_rng(cfg.seed)
+    student.train()
+    for _ in range(cfg.epochs):
+        for index in rng.permutation(len(data)):
+            d = data[index]
+            grade_logits, engage_logits = student.score_pooled(d.member, d.jobs, d.features)
+            loss, _ = multi_teacher_loss(grade_logits, engage_logits, d.teacher_probs, d.teacher_engagement,
+                                         d.grades, d.engaged, weights)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    student.eval()
+    return student
+
+
+@torch.inference_mode()
+def scores_of(student: RankerStudent, data: list[ListTensors], policy: Policy) -> ModelScores:
+    """The student's relevance, engagement and blended scores per list."""
+    relevance, engagement, blended = [], [], []
+    for d in data:
+        grade_logits, engage_logits = student.score_pooled(d.member, d.jobs, d.features)
+        r, e = expected_grade(grade_logits).numpy(), torch.sigmoid(engage_logits).numpy()
+        relevance.append(r)
+        engagement.append(e)
+        blended.append(policy.blend_relevance * r / 4 + policy.blend_engagement * e)
+    return ModelScores(relevance, engagement, blended, probabilities=True)
+
+
+def _plot_scaling(points: list[dict], teacher_ndcg: float | None, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    pairs = [p["pairs"] for p in points]
+    ax.plot(pairs, [p["ndcg@10"] for p in points], "o-", label="student (both teachers): NDCG@10")
+    ax.plot(pairs, [p["combined"] for p in points], "s-", label="student: combined")
+    if teacher_ndcg is not None:
+        ax.axhline(teacher_ndcg, color="grey", linestyle="--", label=f"relevance teacher NDCG@10 ({teacher_ndcg:.3f})")
+    ax.set_xscale("log")
+    ax.set_xlabel("teacher-labelled training pairs")
+    ax.set_ylabel("held-out metric")
+    ax.set_title("Student quality vs teacher-labelled data")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def distill(data_dir: Path, runs: Path, teacher_cfg, cfg: StudentConfig, policy: Policy, progress: bool = True) -> dict:
+    """The ablation and the scaling curve; writes metrics.json, scaling.png and student.pt."""
+    started = time.perf_counter()
+    tokenizer, encoder, encoder_card = load_encoder(cfg.layers)
+    frozen = RankerStudent(encoder, encoder.config.hidden_size, cfg.dim)
+    scores_dir = runs / "teacher_scores"
+    splits = {}
+    for split, members in (("train", teacher_cfg.score_train_members), ("test", teacher_cfg.score_test_members)):
+        lists = load_lists(data_dir, (split,), members, seed=teacher_cfg.seed)
+        splits[split] = (lists, prepare(lists, read_scores(scores_dir, split), frozen, tokenizer, cfg, progress))
+    test_lists, test_data = splits["test"]
+    train_data = splits["train"][1]
+    prepared = time.perf_counter() - started
+
+    results = {}
+    for variant in tqdm(VARIANTS, desc="ablation", disable=not progress):
+        student = fit(variant, train_data, cfg, encoder.config.hidden_size)
+        results[variant] = {k: round(v, 4) for k, v in evaluate_model(test_lists, scores_of(student, test_data, policy), policy).items()}
+        if variant == "multi":
+            out = runs / "student"
+            out.mkdir(parents=True, exist_ok=True)
+            torch.save({k: v for k, v in student.state_dict().items()}, out / "student.pt")
+    scaling = []
+    for share in cfg.scaling_points:
+        subset = train_data[: max(1, round(share * len(train_data)))]
+        student = fit("multi", subset, cfg, encoder.config.hidden_size)
+        metrics = evaluate_model(test_lists, scores_of(student, test_data, policy), policy)
+        scaling.append({"lists": len(subset), "pairs": int(sum(len(d.grades) for d in subset)),
+                        "ndcg@10": round(metrics["ndcg@10"], 4), "combined": round(metrics["combined"], 4)})
+
+    teacher_metrics_path = runs / "eval" / "metrics.json"
+    teacher = json.loads(teacher_metrics_path.read_text())["models"] if teacher_metrics_path.is_file() else {}
+    teacher_ndcg = teacher.get("relevance teacher", {}).get("ndcg@10")
+    report = {
+        "student": {"encoder": encoder_card.to_json(), "config": dataclasses.asdict(cfg), "towers": "frozen lower MiniLM layers"},
+        "train": {"lists": len(train_data), "pairs": int(sum(len(d.grades) for d in train_data))},
+        "test": {"lists": len(test_lists), "pairs": int(sum(len(l) for l in test_lists))},
+        "ablation": results,
+        "teachers": {name: teacher.get(name) for name in ("relevance teacher", "engagement teacher", "teachers blended")},
+        "kept_vs_relevance_teacher": round(results["multi"]["ndcg@10"] / teacher_ndcg, 4) if teacher_ndcg else None,
+        "scaling": scaling,
+        "seconds": {"prepare": round(prepared, 1), "total": round(time.perf_counter() - started, 1)},
+    }
+    out = runs / "student"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _plot_scaling(scaling, teacher_ndcg, out / "scaling.png")
+    return report
+
+
+def format_ablation(report: dict) -> str:
+    """The ablation as a plain-text table."""
+    names = {"hard": "(a) hard labels only", "relevance": "(b) relevance teacher", "engagement": "(c) engagement teacher",
+             "multi": "(d) both teachers"}
+    lines = [f"{'student variant':<26}{'ndcg@10':>10}{'eng. AUC':>10}{'combined':>10}"]
+    for variant, metrics in report["ablation"].items():
+        lines.append(f"{names[variant]:<26}{metrics['ndcg@10']:>10.4f}{metrics['engagement_auc']:>10.4f}{metrics['combined']:>10.4f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the distill stage."""
+    parser = argparse.ArgumentParser(prog="python -m training distill", description=__doc__.splitlines()[0])
+    add_run_arguments(parser)
+    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (for the business blend)")
+    args = parser.parse_args(argv)
+    teacher_cfg, data, runs = run_paths(args)
+    report = distill(data, runs, teacher_cfg, STUDENT_PRESETS[args.preset], load_policy(args.policy), not args.no_progress)
+    print(format_ablation(report))
+    print(f"kept vs relevance teacher (NDCG@10): {report['kept_vs_relevance_teacher']}")
+    print(f"scaling: {json.dumps(report['scaling'])}")
+    print(f"-> {runs / 'student'}")
+    return 0
