@@ -4,7 +4,8 @@ Trains the student on the teacher-scored train lists four ways — (a) hard labe
 relevance teacher only, (c) engagement teacher only, (d) both teachers — same data, same size,
 then (d) on growing numbers of teacher-labelled lists (the data-scaling curve). Evaluates each on
 the held-out lists the teachers were evaluated on. Writes runs/<preset>/student/: metrics.json,
-scaling.png, student.pt (variant d) and prints the ablation table.
+scaling.png, student.pt (variant d) and prints the ablation table. `--set` overrides the teacher
+stage's settings (which lists were scored); the student's own settings are StudentConfig presets.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ def distill(data_dir: Path, runs: Path, teacher_cfg, cfg: StudentConfig, policy:
         if variant == "multi":
             out = runs / "student"
             out.mkdir(parents=True, exist_ok=True)
-            torch.save({k: v for k, v in student.state_dict().items()}, out / "student.pt")
+            torch.save(student.state_dict(), out / "student.pt")
     scaling = []
     for share in cfg.scaling_points:
         subset = train_data[: max(1, round(share * len(train_data)))]
