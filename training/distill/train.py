@@ -27,7 +27,7 @@ from training.data.lists import CandidateList, load_lists
 from training.distill.losses import DistillWeights, multi_teacher_loss
 from training.distill.student import RankerStudent
 from training.evaluation.harness import ModelScores, evaluate_model
-from training.policy.policy import DEFAULT_POLICY_PATH, Policy, load_policy
+from training.policy.policy import Policy, load_policy
 from training.teachers.config import add_run_arguments, run_paths
 from training.teachers.encoder import load_encoder
 from training.teachers.losses import expected_grade
@@ -228,8 +228,7 @@ def format_ablation(report: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the distill stage."""
     parser = argparse.ArgumentParser(prog="python -m training distill", description=__doc__.splitlines()[0])
-    add_run_arguments(parser)
-    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (for the business blend)")
+    add_run_arguments(parser, policy=True)
     args = parser.parse_args(argv)
     teacher_cfg, data, runs = run_paths(args)
     report = distill(data, runs, teacher_cfg, STUDENT_PRESETS[args.preset], load_policy(args.policy), not args.no_progress)

@@ -19,7 +19,7 @@ from training.data.jsonl import DataFileError
 from training.data.lists import CandidateList, load_lists
 from training.evaluation import baselines
 from training.evaluation.harness import ModelScores, evaluate_model
-from training.policy.policy import DEFAULT_POLICY_PATH, Policy, load_policy
+from training.policy.policy import Policy, load_policy
 from training.teachers.config import TeacherConfig, add_run_arguments, run_paths
 from training.teachers.score import read_scores
 
@@ -106,8 +106,7 @@ def evaluate(data_dir: Path, runs: Path, cfg: TeacherConfig, policy: Policy) -> 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the evaluate stage."""
     parser = argparse.ArgumentParser(prog="python -m training evaluate", description=__doc__.splitlines()[0])
-    add_run_arguments(parser, progress=False)
-    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (for the business blend)")
+    add_run_arguments(parser, progress=False, policy=True)
     args = parser.parse_args(argv)
     cfg, data, runs = run_paths(args)
     report = evaluate(data, runs, cfg, load_policy(args.policy))

@@ -70,14 +70,19 @@ def config_with_overrides(preset: str, overrides: list[str]) -> TeacherConfig:
     return dataclasses.replace(cfg, **changes)
 
 
-def add_run_arguments(parser: argparse.ArgumentParser, progress: bool = True) -> None:
-    """The options every teacher-side stage takes: preset, data and run folders, overrides."""
+def add_run_arguments(parser: argparse.ArgumentParser, progress: bool = True, policy: bool = False) -> None:
+    """The options every teacher-side stage takes: preset, data and run folders, overrides
+    (and, for stages that blend relevance and engagement, the policy file)."""
     parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
     parser.add_argument("--data", type=Path, help="labelled dataset folder (default: data/<preset>)")
     parser.add_argument("--runs", type=Path, help="run folder (default: runs/<preset>)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a preset value")
     if progress:
         parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    if policy:
+        from training.policy.policy import DEFAULT_POLICY_PATH
+
+        parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (for the business blend)")
 
 
 def run_paths(args: argparse.Namespace) -> tuple[TeacherConfig, Path, Path]:

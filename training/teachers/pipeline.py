@@ -9,10 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 from training.evaluation.evaluate import evaluate
-from training.policy.policy import DEFAULT_POLICY_PATH, load_policy
+from training.policy.policy import load_policy
 from training.teachers.config import add_run_arguments, run_paths
 from training.teachers.score import score_teachers
 from training.teachers.train import train_teacher
@@ -21,8 +20,7 @@ from training.teachers.train import train_teacher
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the teachers stage."""
     parser = argparse.ArgumentParser(prog="python -m training teachers", description=__doc__.splitlines()[0])
-    add_run_arguments(parser)
-    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (for the business blend)")
+    add_run_arguments(parser, policy=True)
     args = parser.parse_args(argv)
     cfg, data, runs = run_paths(args)
     policy = load_policy(args.policy)
