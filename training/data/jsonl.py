@@ -79,9 +79,3 @@ def parse_model(path: str | Path, number: int, obj: dict, model: type[M]) -> M:
         return model.model_validate(obj)
     except ValidationError as exc:
         raise DataFileError(f"{path}:{number}: {format_validation_error(exc)}") from None
-
-
-def read_models(path: str | Path, model: type[M]) -> Iterator[M]:
-    """Yield each line of a JSONL file validated as ``model``; the first bad line raises DataFileError."""
-    for number, obj in read_json_lines(path):
-        yield parse_model(path, number, obj, model)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from app.domain.featurize import job_text, match_feature_matrix, member_text
+from app.domain.featurize import match_feature_matrix, pair_text
 from app.domain.schemas import Job, Member
 
 
 def encode(tokenizer, member: Member, jobs: list[Job] | tuple[Job, ...], max_length: int) -> dict[str, torch.Tensor]:
     """Tokenised (member text, job text) pairs and match features for one member's jobs."""
-    texts = [job_text(job) for job in jobs]
-    enc = tokenizer([member_text(member)] * len(jobs), texts, truncation="longest_first", max_length=max_length,
+    pairs = [pair_text(member, job) for job in jobs]
+    enc = tokenizer([m for m, _ in pairs], [j for _, j in pairs], truncation="longest_first", max_length=max_length,
                     padding=True, return_tensors="pt")
     token_types = enc.get("token_type_ids")
     return {

@@ -28,9 +28,6 @@ from training.teachers.batches import predict
 from training.teachers.config import TeacherConfig, add_run_arguments, run_paths
 from training.teachers.train import load_teacher
 
-SCORED_SPLITS = ("train", "test")
-
-
 def score_teachers(data_dir: Path, teachers_dir: Path, out_dir: Path, cfg: TeacherConfig, progress: bool = True) -> dict:
     """Score the selected lists with both teachers; returns a summary (also written as summary.json)."""
     started = time.perf_counter()
