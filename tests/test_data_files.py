@@ -129,3 +129,16 @@ def test_cli_data_stage_end_to_end(tmp_path):
     assert card["seed"] == 7 and card["counts"]["members"] == 4
     assert card["labels"]["pairs"] == card["counts"]["pairs"]
     assert "judged" in result.stdout
+
+
+def test_demo_rebuilds_a_dataset_from_another_generator_version(tmp_path):
+    out = tmp_path / "demo"
+    first = run_cli("demo", "--out", str(out), "--members", "3", "--jobs", "100", "--no-progress", "--top", "2")
+    assert first.returncode == 0, first.stderr
+    assert "best and worst by the judge" in first.stdout
+    card = json.loads((out / layout.CARD).read_text())
+    card["generator_version"] = -1
+    (out / layout.CARD).write_text(json.dumps(card))
+    second = run_cli("demo", "--out", str(out), "--members", "3", "--jobs", "100", "--no-progress", "--top", "2")
+    assert second.returncode == 0, second.stderr
+    assert json.loads((out / layout.CARD).read_text())["generator_version"] != -1

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from training.data import dataset as layout
-from training.data.generate import add_arguments
+from training.data.generate import GENERATOR_VERSION, add_arguments
 from training.data.jsonl import DataFileError, read_json_lines
 from training.data.pipeline import build_dataset
 from training.policy.labelling import summary_line
@@ -52,6 +52,15 @@ def show_member(root: Path, member_id: str | None, top: int) -> str:
     return "\n".join(lines)
 
 
+def _current(root: Path) -> bool:
+    """A labelled dataset made by this generator version is already there."""
+    card_path = root / layout.CARD
+    if not (root / layout.LABELS).is_file() or not card_path.is_file():
+        return False
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    return card.get("generator_version") == GENERATOR_VERSION and "labels" in card
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the demo."""
     parser = argparse.ArgumentParser(prog="python -m training demo", description=__doc__.splitlines()[0])
@@ -62,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="regenerate the dataset even if it exists")
     args = parser.parse_args(argv)
     root = args.out or Path("data") / args.preset
-    if args.rebuild or not (root / layout.LABELS).is_file():
+    if args.rebuild or not _current(root):
         build_dataset(args)
     card = json.loads((root / layout.CARD).read_text(encoding="utf-8"))
     counts = card["counts"]
