@@ -70,10 +70,13 @@ def _emit(data: Dataset, rows: list, splits: tuple[str, ...], seed: int) -> Iter
     )
 
 
-def load_lists(root: str | Path, splits: tuple[str, ...], max_members: int | None = None, seed: int = 0) -> list[CandidateList]:
-    """The first ``max_members`` candidate lists of the given splits, in file order."""
+def load_lists(source: str | Path | Dataset, splits: tuple[str, ...], max_members: int | None = None,
+               seed: int = 0) -> list[CandidateList]:
+    """The first ``max_members`` candidate lists of the given splits, in file order. Pass a loaded
+    Dataset when reading several splits, so its members and jobs are parsed once."""
+    data = source if isinstance(source, Dataset) else load_dataset(source)
     out = []
-    for candidate_list in iter_lists(load_dataset(root), splits, seed):
+    for candidate_list in iter_lists(data, splits, seed):
         out.append(candidate_list)
         if max_members is not None and len(out) >= max_members:
             break

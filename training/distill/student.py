@@ -17,12 +17,7 @@ import torch
 from torch import nn
 
 from app.domain.featurize import FEATURE_NAMES
-
-
-def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Mean of the token states that are not padding."""
-    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+from training.teachers.encoder import mean_pool
 
 
 class Interaction(nn.Module):
@@ -54,7 +49,7 @@ class RankerStudent(nn.Module):
         self.interaction = Interaction(dim)
 
     def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Encoder output mean-pooled over tokens: what the training cache stores."""
+        """Encoder output mean-pooled over tokens (what the training cache stores, via pooled_embeddings)."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         return mean_pool(hidden, attention_mask)
 

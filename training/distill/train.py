@@ -22,14 +22,14 @@ import torch
 from tqdm import tqdm
 
 from app.domain.featurize import job_text, match_feature_matrix, member_text
-from training.data.jsonl import DataFileError
+from training.data.dataset import load_dataset
 from training.data.lists import CandidateList, load_lists
 from training.distill.losses import DistillWeights, multi_teacher_loss
 from training.distill.student import RankerStudent
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.policy.policy import Policy, load_policy
 from training.teachers.config import add_run_arguments, run_paths
-from training.teachers.encoder import load_encoder
+from training.teachers.encoder import load_encoder, pooled_embeddings
 from training.teachers.losses import expected_grade
 from training.teachers.score import read_scores
 
@@ -67,21 +67,9 @@ class ListTensors:
     engaged: torch.Tensor  # [n], NaN where unknown
 
 
-@torch.inference_mode()
-def _pool(model: RankerStudent, tokenizer, texts: list[str], max_length: int, batch: int = 128) -> np.ndarray:
-    out = []
-    for start in range(0, len(texts), batch):
-        enc = tokenizer(texts[start : start + batch], truncation=True, max_length=max_length, padding=True, return_tensors="pt")
-        out.append(model.pooled(enc["input_ids"], enc["attention_mask"]).numpy())
-    return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
-
-
-def prepare(lists: list[CandidateList], rows: list[dict], model: RankerStudent, tokenizer, cfg: StudentConfig,
+def prepare(lists: list[CandidateList], rows: list[dict], encoder, tokenizer, cfg: StudentConfig,
             progress: bool) -> list[ListTensors]:
     """Tensors per list; job and member texts are pooled once each (the frozen part of the towers)."""
-    expected = [(l.member.member_id, j.job_id) for l in lists for j in l.jobs]
-    if [(r["member_id"], r["job_id"]) for r in rows] != expected:
-        raise DataFileError("teacher scores do not match the candidate lists; re-run score-teachers with the same settings")
     jobs = {}
     for candidate_list in lists:
         for job in candidate_list.jobs:
@@ -90,8 +78,9 @@ def prepare(lists: list[CandidateList], rows: list[dict], model: RankerStudent, 
     pooled_jobs = {}
     for start in tqdm(range(0, len(ids), 512), desc="pool job texts", disable=not progress):
         chunk = ids[start : start + 512]
-        pooled_jobs.update(zip(chunk, _pool(model, tokenizer, [job_text(jobs[i]) for i in chunk], cfg.job_max_length)))
-    pooled_members = _pool(model, tokenizer, [member_text(l.member) for l in lists], cfg.member_max_length)
+        texts = [job_text(jobs[i]) for i in chunk]
+        pooled_jobs.update(zip(chunk, pooled_embeddings(encoder, tokenizer, texts, cfg.job_max_length)))
+    pooled_members = pooled_embeddings(encoder, tokenizer, [member_text(l.member) for l in lists], cfg.member_max_length)
     out, offset = [], 0
     for i, candidate_list in enumerate(lists):
         n = len(candidate_list)
@@ -139,7 +128,7 @@ def scores_of(student: RankerStudent, data: list[ListTensors], policy: Policy) -
         r, e = expected_grade(grade_logits).numpy(), torch.sigmoid(engage_logits).numpy()
         relevance.append(r)
         engagement.append(e)
-        blended.append(policy.blend_relevance * r / 4 + policy.blend_engagement * e)
+        blended.append(policy.blend(r, e))
     return ModelScores(relevance, engagement, blended, probabilities=True)
 
 
@@ -169,12 +158,13 @@ def distill(data_dir: Path, runs: Path, teacher_cfg, cfg: StudentConfig, policy:
     """The ablation and the scaling curve; writes metrics.json, scaling.png and student.pt."""
     started = time.perf_counter()
     tokenizer, encoder, encoder_card = load_encoder(cfg.layers)
-    frozen = RankerStudent(encoder, encoder.config.hidden_size, cfg.dim)
     scores_dir = runs / "teacher_scores"
+    data = load_dataset(data_dir)
     splits = {}
     for split, members in (("train", teacher_cfg.score_train_members), ("test", teacher_cfg.score_test_members)):
-        lists = load_lists(data_dir, (split,), members, seed=teacher_cfg.seed)
-        splits[split] = (lists, prepare(lists, read_scores(scores_dir, split), frozen, tokenizer, cfg, progress))
+        lists = load_lists(data, (split,), members, seed=teacher_cfg.seed)
+        rows = read_scores(scores_dir, split, lists)
+        splits[split] = (lists, prepare(lists, rows, encoder, tokenizer, cfg, progress))
     test_lists, test_data = splits["test"]
     train_data = splits["train"][1]
     prepared = time.perf_counter() - started

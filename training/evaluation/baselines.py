@@ -52,23 +52,14 @@ def lexical_scores(lists: list[CandidateList], k1: float = 1.2, b: float = 0.75)
 
 def zero_shot_scores(lists: list[CandidateList], batch_size: int = 64, max_length: int = 128) -> list[np.ndarray]:
     """Cosine similarity of mean-pooled all-MiniLM-L6-v2 embeddings of member text and job text."""
-    import torch
-
-    from training.teachers.encoder import load_encoder
+    from training.teachers.encoder import load_encoder, pooled_embeddings
 
     tokenizer, model, _ = load_encoder()
     model.eval()
 
-    @torch.inference_mode()
     def embed(texts: list[str]) -> np.ndarray:
-        chunks = []
-        for start in range(0, len(texts), batch_size):
-            enc = tokenizer(texts[start : start + batch_size], truncation=True, max_length=max_length, padding=True, return_tensors="pt")
-            hidden = model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).float()
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            chunks.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
-        return np.concatenate(chunks) if chunks else np.zeros((0, model.config.hidden_size))
+        vectors = pooled_embeddings(model, tokenizer, texts, max_length, batch_size)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
     jobs = {}
     for candidate_list in lists:

@@ -34,14 +34,6 @@ class ModelScores:
     probabilities: bool = False  # engagement scores are calibrated probabilities
 
 
-def _linear_ndcg(scores: np.ndarray, gains: np.ndarray, k: int) -> float:
-    order = np.argsort(-scores, kind="stable")[:k]
-    discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    ideal = np.sort(gains)[::-1][:k]
-    idcg = float(np.sum(ideal * discounts[: len(ideal)]))
-    return float(np.sum(gains[order] * discounts[: len(order)])) / idcg if idcg > 0 else float("nan")
-
-
 def _mean(values: list[float]) -> float:
     kept = [v for v in values if not math.isnan(v)]
     return float(np.mean(kept)) if kept else float("nan")
@@ -64,7 +56,7 @@ def evaluate_model(lists: list[CandidateList], scores: ModelScores, policy: Poli
     metrics["engagement_auc"] = roc_auc(predicted, labels)
     metrics["engagement_logloss"] = log_loss(predicted, labels) if scores.probabilities else float("nan")
     metrics["combined"] = _mean([
-        _linear_ndcg(s, policy.blend_relevance * l.grades / 4 + policy.blend_engagement * np.nan_to_num(l.positive), 10)
+        ndcg_at_k(s, policy.blend(l.grades, np.nan_to_num(l.positive)), 10, exponential=False)
         for s, l in zip(combined, lists)
     ])
     return metrics

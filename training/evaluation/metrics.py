@@ -38,18 +38,20 @@ def quadratic_weighted_kappa(a: np.ndarray, b: np.ndarray, levels: int) -> float
     return float(1.0 - (weights * observed).sum() / denominator) if denominator else float("nan")
 
 
-def ndcg_at_k(scores: np.ndarray, gains: np.ndarray, k: int) -> float:
-    """NDCG@k with graded gains (2^g - 1) and log2 discounts; ties in ``scores`` broken by list order.
+def ndcg_at_k(scores: np.ndarray, grades: np.ndarray, k: int, exponential: bool = True) -> float:
+    """NDCG@k with log2 discounts; gain 2^g - 1 (graded) or g itself (``exponential=False``, for
+    real-valued gains). Ties in ``scores`` are broken by list order.
 
     Returns NaN for a list whose ideal DCG is 0 (no relevant item): such lists carry no signal.
     """
     scores = np.asarray(scores, dtype=np.float64)
-    gains = np.asarray(gains, dtype=np.float64)
+    grades = np.asarray(grades, dtype=np.float64)
+    gains = 2.0**grades - 1.0 if exponential else grades
     order = np.argsort(-scores, kind="stable")[:k]
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = float(np.sum((2.0 ** gains[order] - 1.0) * discounts[: len(order)]))
+    dcg = float(np.sum(gains[order] * discounts[: len(order)]))
     ideal = np.sort(gains)[::-1][:k]
-    idcg = float(np.sum((2.0 ** ideal - 1.0) * discounts[: len(ideal)]))
+    idcg = float(np.sum(ideal * discounts[: len(ideal)]))
     return dcg / idcg if idcg > 0 else float("nan")
 
 

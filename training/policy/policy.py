@@ -39,8 +39,8 @@ class Policy:
     blend_relevance: float
     blend_engagement: float
 
-    def blend(self, grade: float, engagement_probability: float) -> float:
-        """The business blend of relevance and engagement, in [0, 1]."""
+    def blend(self, grade, engagement_probability):
+        """The business blend of relevance (a grade 0-4) and engagement, in [0, 1]; scalars or arrays."""
         return self.blend_relevance * grade / (GRADE_COUNT - 1) + self.blend_engagement * engagement_probability
 
 

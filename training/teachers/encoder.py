@@ -37,6 +37,27 @@ class EncoderCard:
         return asdict(self)
 
 
+def mean_pool(hidden, attention_mask):
+    """Mean of the token states that are not padding ([batch, tokens, width] -> [batch, width])."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+def pooled_embeddings(encoder, tokenizer, texts: list[str], max_length: int, batch_size: int = 128):
+    """Mean-pooled encoder outputs of single texts, as a float32 array [len(texts), width]."""
+    import numpy as np
+    import torch
+
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            enc = tokenizer(texts[start : start + batch_size], truncation=True, max_length=max_length,
+                            padding=True, return_tensors="pt")
+            hidden = encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
+            out.append(mean_pool(hidden, enc["attention_mask"]).numpy())
+    return np.concatenate(out) if out else np.zeros((0, encoder.config.hidden_size), dtype=np.float32)
+
+
 def encoder_dir() -> Path:
     """Folder holding config.json, model.safetensors and tokenizer.json of the base model."""
     override = os.environ.get(ENV_OVERRIDE)

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from app.domain.featurize import FEATURE_NAMES
+from training.teachers.encoder import mean_pool
 
 KINDS = {"relevance": 5, "engagement": 1}
 POSITION_BUCKETS = 16
@@ -56,7 +57,6 @@ class CrossEncoderTeacher(nn.Module):
 
     def forward(self, input_ids, attention_mask, token_type_ids, features) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        pooled = mean_pool(hidden, attention_mask)
         out = self.head(torch.cat([pooled, self.features(features)], dim=-1))
         return out.squeeze(-1) if self.kind == "engagement" else out

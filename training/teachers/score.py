@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from training.data.jsonl import JsonlWriter, read_json_lines
-from training.data.lists import load_lists
+from training.data.dataset import load_dataset
+from training.data.jsonl import DataFileError, JsonlWriter, read_json_lines
+from training.data.lists import CandidateList, load_lists
 from training.teachers.batches import predict
 from training.teachers.config import TeacherConfig, add_run_arguments, run_paths
 from training.teachers.train import load_teacher
@@ -34,8 +35,9 @@ def score_teachers(data_dir: Path, teachers_dir: Path, out_dir: Path, cfg: Teach
     relevance, tokenizer_r, card_r = load_teacher(teachers_dir / "relevance")
     engagement, tokenizer_e, card_e = load_teacher(teachers_dir / "engagement")
     counts = {}
+    data = load_dataset(data_dir)
     for split, members in (("train", cfg.score_train_members), ("test", cfg.score_test_members)):
-        lists = load_lists(data_dir, (split,), members, seed=cfg.seed)
+        lists = load_lists(data, (split,), members, seed=cfg.seed)
         shards = [lists[i : i + cfg.shard_members] for i in range(0, len(lists), cfg.shard_members)]
         split_dir = out_dir / split
         split_dir.mkdir(parents=True, exist_ok=True)
@@ -73,11 +75,15 @@ def score_teachers(data_dir: Path, teachers_dir: Path, out_dir: Path, cfg: Teach
     return summary
 
 
-def read_scores(out_dir: Path, split: str) -> list[dict]:
-    """All teacher-score rows of one split, in shard order."""
+def read_scores(out_dir: Path, split: str, lists: list[CandidateList]) -> list[dict]:
+    """The teacher-score rows of one split, checked to cover exactly ``lists`` pair by pair, in order."""
     rows = []
     for path in sorted((out_dir / split).glob("shard-*.jsonl")):
         rows += [obj for _, obj in read_json_lines(path)]
+    expected = [(l.member.member_id, j.job_id) for l in lists for j in l.jobs]
+    if [(r["member_id"], r["job_id"]) for r in rows] != expected:
+        raise DataFileError(f"{out_dir / split}: teacher scores do not match the candidate lists; "
+                            "re-run score-teachers with the same settings")
     return rows
 
 

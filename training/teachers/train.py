@@ -23,6 +23,7 @@ from torch import distributed as dist
 from tqdm import tqdm
 
 from app.domain.featurize import FEATURE_NAMES
+from training.data.dataset import load_dataset
 from training.data.lists import CandidateList, load_lists
 from training.evaluation.metrics import ndcg_at_k, roc_auc
 from training.teachers import losses
@@ -127,7 +128,8 @@ def train_teacher(kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, 
     torch.set_num_threads(max(1, _usable_cpus() // world))
     started = time.perf_counter()
 
-    lists = load_lists(data_dir, ("train",), cfg.train_members, seed=cfg.seed)
+    data = load_dataset(data_dir)
+    lists = load_lists(data, ("train",), cfg.train_members, seed=cfg.seed)
     if not lists:
         raise ValueError(f"{data_dir}: no training lists")
     tokenizer, encoder, encoder_card = load_encoder(cfg.layers)
@@ -172,7 +174,7 @@ def train_teacher(kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, 
 
     card: dict = {}
     if rank == 0:
-        val_lists = load_lists(data_dir, ("val",), cfg.val_members, seed=cfg.seed)
+        val_lists = load_lists(data, ("val",), cfg.val_members, seed=cfg.seed)
         card = {
             "kind": kind,
             "base_model": encoder_card.to_json(),
