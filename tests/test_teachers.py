@@ -149,6 +149,18 @@ def test_scoring_is_sharded_and_resumable(scored_run, tiny_dataset):
     assert {p: p.stat().st_mtime_ns for p in shards[1:]} == kept
 
 
+def test_missing_or_mismatched_teacher_scores_are_refused(scored_run, tiny_dataset, tmp_path):
+    from training.data.jsonl import DataFileError
+    from training.data.lists import load_lists
+    from training.teachers.score import read_scores
+
+    lists = load_lists(tiny_dataset, ("test",), 2)
+    with pytest.raises(DataFileError, match="no teacher scores"):
+        read_scores(tmp_path, "test", lists)
+    with pytest.raises(DataFileError, match="do not match"):
+        read_scores(scored_run / "teacher_scores", "test", lists[:1])
+
+
 def test_evaluation_reports_teachers_and_baselines(scored_run, tiny_dataset):
     result = run(sys.executable, "-m", "training", "evaluate", "--data", str(tiny_dataset), "--runs", str(scored_run))
     report = json.loads((scored_run / "eval" / "metrics.json").read_text())

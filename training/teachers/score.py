@@ -77,8 +77,11 @@ def score_teachers(data_dir: Path, teachers_dir: Path, out_dir: Path, cfg: Teach
 
 def read_scores(out_dir: Path, split: str, lists: list[CandidateList]) -> list[dict]:
     """The teacher-score rows of one split, checked to cover exactly ``lists`` pair by pair, in order."""
+    shards = sorted((out_dir / split).glob("shard-*.jsonl"))
+    if not shards:
+        raise DataFileError(f"{out_dir / split}: no teacher scores (run `python -m training score-teachers` first)")
     rows = []
-    for path in sorted((out_dir / split).glob("shard-*.jsonl")):
+    for path in shards:
         rows += [obj for _, obj in read_json_lines(path)]
     expected = [(l.member.member_id, j.job_id) for l in lists for j in l.jobs]
     if [(r["member_id"], r["job_id"]) for r in rows] != expected:
