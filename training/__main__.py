@@ -21,6 +21,8 @@ STAGES = {
     "evaluate": ("training.evaluation.evaluate", "teachers vs baselines on held-out members: metrics.json, PNG, table"),
     "teachers": ("training.teachers.pipeline", "train both teachers, score the pairs, evaluate: the whole teacher stage, timed"),
     "distill": ("training.distill.train", "multi-teacher distillation of the ranker student: ablation + scaling curve"),
+    "export": ("training.export.export_student", "the student to ONNX (fp32 + int8), parity-gated, with manifest.json"),
+    "pipeline": ("training.pipeline", "the whole offline pipeline: data -> teachers -> students -> ONNX, timed"),
     "demo": ("training.demo", "build the tiny dataset and show judged rankings with explanations"),
 }
 

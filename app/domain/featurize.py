@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -141,40 +142,93 @@ def member_skill_ids(member: Member, lexicon: SkillLexicon | None = None) -> fro
     return frozenset(lexicon.resolve_all(member.skills) | lexicon.extract(f"{member.headline}. {member.summary}"))
 
 
-def match_features(
-    member: Member,
-    job: Job,
-    lexicon: SkillLexicon | None = None,
-    member_skills: frozenset[str] | None = None,
-) -> list[float]:
-    """The exact match features of one pair, in ``FEATURE_NAMES`` order.
+@dataclass(frozen=True, slots=True)
+class JobFacts:
+    """What the match features need from a job, resolved once (the service caches it with the job's embedding)."""
 
-    Pass ``member_skills`` (from :func:`member_skill_ids`) when scoring many jobs for one member.
-    """
+    country: str
+    city: str  # normalize_city
+    remote: bool
+    hybrid: bool
+    onsite: bool
+    visa_sponsorship: bool
+    seniority: int | None
+    salary_currency: str | None
+    salary_max_annual: float
+    required: frozenset[str]
+    preferred: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFacts:
+    """What the match features need from a member, resolved once per request."""
+
+    country: str
+    city: str
+    authorized: frozenset[str]
+    open_to_relocation: bool
+    prefers_remote: bool
+    seniority: int | None
+    min_salary_currency: str | None
+    min_salary_annual: float
+    skills: frozenset[str]
+    years: float
+
+
+def job_facts(job: Job, lexicon: SkillLexicon | None = None) -> JobFacts:
+    """The job side of the match features."""
     lexicon = lexicon or default_lexicon()
-    if member_skills is None:
-        member_skills = member_skill_ids(member, lexicon)
-    same_country = member.location.country == job.location.country
-    same_city = same_country and normalize_city(member.location.city) == normalize_city(job.location.city) != ""
-    authorized = job.location.country in member.authorized_countries()
-    remote = job.workplace_type is WorkplaceType.remote
-    presence_possible = (same_country if remote else same_city) or member.open_to_relocation
-
-    seniority_known = member.seniority is not None and job.seniority is not None
-    gap = (job.seniority.level - member.seniority.level) if seniority_known else 0
-
-    comparable = (
-        job.salary is not None and member.min_salary is not None and job.salary.currency == member.min_salary.currency
+    salary = job.salary
+    return JobFacts(
+        country=job.location.country,
+        city=normalize_city(job.location.city),
+        remote=job.workplace_type is WorkplaceType.remote,
+        hybrid=job.workplace_type is WorkplaceType.hybrid,
+        onsite=job.workplace_type is WorkplaceType.onsite,
+        visa_sponsorship=job.visa_sponsorship,
+        seniority=job.seniority.level if job.seniority is not None else None,
+        salary_currency=salary.currency if salary is not None else None,
+        salary_max_annual=annual_amount(salary.max, salary.period) if salary is not None else 0.0,
+        required=frozenset(lexicon.resolve_all(job.required_skills)),
+        preferred=frozenset(lexicon.resolve_all(job.preferred_skills)),
     )
-    log_ratio, below = 0.0, False
-    if comparable and member.min_salary.amount > 0:
-        job_max = annual_amount(job.salary.max, job.salary.period)
-        member_min = annual_amount(member.min_salary.amount, member.min_salary.period)
-        below = job_max < member_min
-        log_ratio = max(-2.0, min(2.0, math.log(max(job_max, 1.0) / member_min)))
 
-    required = lexicon.resolve_all(job.required_skills)
-    preferred = lexicon.resolve_all(job.preferred_skills)
+
+def member_facts(member: Member, lexicon: SkillLexicon | None = None) -> MemberFacts:
+    """The member side of the match features."""
+    lexicon = lexicon or default_lexicon()
+    minimum = member.min_salary
+    return MemberFacts(
+        country=member.location.country,
+        city=normalize_city(member.location.city),
+        authorized=member.authorized_countries(),
+        open_to_relocation=member.open_to_relocation,
+        prefers_remote=member.workplace_preference is WorkplacePreference.remote,
+        seniority=member.seniority.level if member.seniority is not None else None,
+        min_salary_currency=minimum.currency if minimum is not None else None,
+        min_salary_annual=annual_amount(minimum.amount, minimum.period) if minimum is not None else 0.0,
+        skills=member_skill_ids(member, lexicon),
+        years=member.years_experience,
+    )
+
+
+_REQUIRED_SCALE = math.log1p(20)
+
+
+def features_from_facts(member: MemberFacts, job: JobFacts) -> list[float]:
+    """The exact match features of one pair, in ``FEATURE_NAMES`` order."""
+    same_country = member.country == job.country
+    same_city = same_country and member.city == job.city != ""
+    authorized = job.country in member.authorized
+    presence_possible = (same_country if job.remote else same_city) or member.open_to_relocation
+    seniority_known = member.seniority is not None and job.seniority is not None
+    gap = (job.seniority - member.seniority) if seniority_known else 0
+    comparable = job.salary_currency is not None and job.salary_currency == member.min_salary_currency
+    log_ratio, below = 0.0, False
+    if comparable and member.min_salary_annual > 0:
+        below = job.salary_max_annual < member.min_salary_annual
+        log_ratio = max(-2.0, min(2.0, math.log(max(job.salary_max_annual, 1.0) / member.min_salary_annual)))
+    required, preferred = job.required, job.preferred
     return [
         float(same_country),
         float(same_city),
@@ -183,25 +237,35 @@ def match_features(
         float(authorized or job.visa_sponsorship),
         float(presence_possible),
         float(member.open_to_relocation),
-        float(remote),
-        float(job.workplace_type is WorkplaceType.hybrid),
-        float(member.workplace_preference is WorkplacePreference.remote and job.workplace_type is WorkplaceType.onsite),
+        float(job.remote),
+        float(job.hybrid),
+        float(member.prefers_remote and job.onsite),
         float(seniority_known),
         gap / 5.0,
         abs(gap) / 5.0,
         float(comparable),
         log_ratio,
         float(below),
-        len(required & member_skills) / len(required) if required else 0.0,
-        len(preferred & member_skills) / len(preferred) if preferred else 0.0,
-        math.log1p(len(required)) / math.log1p(20),
-        min(member.years_experience, 40.0) / 40.0,
+        len(required & member.skills) / len(required) if required else 0.0,
+        len(preferred & member.skills) / len(preferred) if preferred else 0.0,
+        math.log1p(len(required)) / _REQUIRED_SCALE,
+        min(member.years, 40.0) / 40.0,
     ]
+
+
+def facts_feature_matrix(member: MemberFacts, jobs: Sequence[JobFacts]) -> np.ndarray:
+    """Match features of one member's facts against many jobs' facts: float32 [len(jobs), len(FEATURE_NAMES)]."""
+    rows = [features_from_facts(member, job) for job in jobs]
+    return np.asarray(rows, dtype=np.float32).reshape(len(jobs), len(FEATURE_NAMES))
+
+
+def match_features(member: Member, job: Job, lexicon: SkillLexicon | None = None) -> list[float]:
+    """The exact match features of one pair, in ``FEATURE_NAMES`` order."""
+    lexicon = lexicon or default_lexicon()
+    return features_from_facts(member_facts(member, lexicon), job_facts(job, lexicon))
 
 
 def match_feature_matrix(member: Member, jobs: Sequence[Job], lexicon: SkillLexicon | None = None) -> np.ndarray:
     """Match features of one member against many jobs: float32 array [len(jobs), len(FEATURE_NAMES)]."""
     lexicon = lexicon or default_lexicon()
-    skills = member_skill_ids(member, lexicon)
-    rows = [match_features(member, job, lexicon, skills) for job in jobs]
-    return np.asarray(rows, dtype=np.float32).reshape(len(jobs), len(FEATURE_NAMES))
+    return facts_feature_matrix(member_facts(member, lexicon), [job_facts(job, lexicon) for job in jobs])

@@ -46,12 +46,13 @@ class DistillWeights:
 
     @classmethod
     def variant(cls, name: str) -> "DistillWeights":
-        """The ablation variants: 'hard', 'relevance', 'engagement', 'multi'."""
+        """The ablation variants: 'hard', 'relevance', 'engagement', 'multi', 'multi+hard'."""
         variants = {
             "hard": cls(rel_kl=0.0, rel_list=0.0, eng=0.0, eng_list=0.0, hard=1.0),
             "relevance": cls(eng=0.0, eng_list=0.0),
             "engagement": cls(rel_kl=0.0, rel_list=0.0),
             "multi": cls(),
+            "multi+hard": cls(hard=1.0),
         }
         if name not in variants:
             raise ValueError(f"variant must be one of {sorted(variants)}")

@@ -36,6 +36,24 @@ class Interaction(nn.Module):
         return self.relevance(h), self.engagement(h).squeeze(-1)
 
 
+class FeatureScorer(nn.Module):
+    """The cheapest tier: both heads from the 20 exact match features alone (no text, no embeddings).
+
+    Distilled from the same teachers with the same loss, so its scores sit on the ranker's scale; the
+    service uses it for jobs it has no time to encode and when a request's budget allows nothing more.
+    """
+
+    def __init__(self, hidden: int = 64):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(len(FEATURE_NAMES), hidden), nn.GELU(), nn.Linear(hidden, hidden // 2), nn.GELU())
+        self.relevance = nn.Linear(hidden // 2, 5)
+        self.engagement = nn.Linear(hidden // 2, 1)
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.mlp(features)
+        return self.relevance(h), self.engagement(h).squeeze(-1)
+
+
 class RankerStudent(nn.Module):
     """Two projections over a shared (frozen) encoder, and the interaction network."""
 

@@ -1,10 +1,11 @@
 """`python -m training distill`: multi-teacher distillation of the ranker student, with its ablation.
 
-Trains the student on the teacher-scored train lists four ways — (a) hard labels only, (b)
-relevance teacher only, (c) engagement teacher only, (d) both teachers — same data, same size,
-then (d) on growing numbers of teacher-labelled lists (the data-scaling curve). Evaluates each on
-the held-out lists the teachers were evaluated on. Writes runs/<preset>/student/: metrics.json,
-scaling.png, student.pt (variant d) and prints the ablation table. `--set` overrides the teacher
+Trains the student on the teacher-scored train lists five ways — (a) hard labels only, (b)
+relevance teacher only, (c) engagement teacher only, (d) both teachers, (e) both teachers plus the
+hard labels — same data, same size, then (e) on growing numbers of teacher-labelled lists (the
+data-scaling curve). Evaluates each on the held-out lists the teachers were evaluated on. Writes
+runs/<preset>/student/: metrics.json, scaling.png, student.pt (variant e, the one exported), features.pt (the
+features-only tier the service falls back to, trained like e) and prints the ablation table. `--set` overrides the teacher
 stage's settings (which lists were scored); the student's own settings are StudentConfig presets.
 """
 
@@ -25,7 +26,7 @@ from app.domain.featurize import job_text, match_feature_matrix, member_text
 from training.data.dataset import load_dataset
 from training.data.lists import CandidateList, load_lists
 from training.distill.losses import DistillWeights, multi_teacher_loss
-from training.distill.student import RankerStudent
+from training.distill.student import FeatureScorer, RankerStudent
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.policy.policy import Policy, load_policy
 from training.teachers.config import add_run_arguments, run_paths
@@ -33,7 +34,8 @@ from training.teachers.encoder import load_encoder, pooled_embeddings
 from training.teachers.losses import expected_grade
 from training.teachers.score import read_scores
 
-VARIANTS = ("hard", "relevance", "engagement", "multi")
+VARIANTS = ("hard", "relevance", "engagement", "multi", "multi+hard")
+SHIPPED_VARIANT = "multi+hard"  # both teachers plus the judge's labels: the student that is exported
 
 
 @dataclass(frozen=True)
@@ -98,10 +100,12 @@ def prepare(lists: list[CandidateList], rows: list[dict], encoder, tokenizer, cf
     return out
 
 
-def fit(variant: str, data: list[ListTensors], cfg: StudentConfig, width: int) -> RankerStudent:
-    """Train the trainable part of a student (projections, interaction, heads) on the lists."""
+def fit(variant: str, data: list[ListTensors], cfg: StudentConfig, width: int,
+        features_only: bool = False) -> RankerStudent | FeatureScorer:
+    """Train the trainable part of a student (projections, interaction, heads) on the lists;
+    with ``features_only``, the feature-tier scorer instead."""
     torch.manual_seed(cfg.seed)
-    student = RankerStudent(None, width, cfg.dim)
+    student = FeatureScorer() if features_only else RankerStudent(None, width, cfg.dim)
     optimizer = torch.optim.AdamW(student.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     weights = DistillWeights.variant(variant)
     rng = np.random.default_rng(cfg.seed)
@@ -109,7 +113,7 @@ def fit(variant: str, data: list[ListTensors], cfg: StudentConfig, width: int) -
     for _ in range(cfg.epochs):
         for index in rng.permutation(len(data)):
             d = data[index]
-            grade_logits, engage_logits = student.score_pooled(d.member, d.jobs, d.features)
+            grade_logits, engage_logits = _forward(student, d)
             loss, _ = multi_teacher_loss(grade_logits, engage_logits, d.teacher_probs, d.teacher_engagement,
                                          d.grades, d.engaged, weights)
             optimizer.zero_grad()
@@ -119,12 +123,18 @@ def fit(variant: str, data: list[ListTensors], cfg: StudentConfig, width: int) -
     return student
 
 
+def _forward(student: RankerStudent | FeatureScorer, d: ListTensors):
+    if isinstance(student, FeatureScorer):
+        return student(d.features)
+    return student.score_pooled(d.member, d.jobs, d.features)
+
+
 @torch.inference_mode()
-def scores_of(student: RankerStudent, data: list[ListTensors], policy: Policy) -> ModelScores:
+def scores_of(student: RankerStudent | FeatureScorer, data: list[ListTensors], policy: Policy) -> ModelScores:
     """The student's relevance, engagement and blended scores per list."""
     relevance, engagement, blended = [], [], []
     for d in data:
-        grade_logits, engage_logits = student.score_pooled(d.member, d.jobs, d.features)
+        grade_logits, engage_logits = _forward(student, d)
         r, e = expected_grade(grade_logits).numpy(), torch.sigmoid(engage_logits).numpy()
         relevance.append(r)
         engagement.append(e)
@@ -140,7 +150,7 @@ def _plot_scaling(points: list[dict], teacher_ndcg: float | None, path: Path) ->
 
     fig, ax = plt.subplots(figsize=(6.5, 4))
     pairs = [p["pairs"] for p in points]
-    ax.plot(pairs, [p["ndcg@10"] for p in points], "o-", label="student (both teachers): NDCG@10")
+    ax.plot(pairs, [p["ndcg@10"] for p in points], "o-", label="student (both teachers + labels): NDCG@10")
     ax.plot(pairs, [p["combined"] for p in points], "s-", label="student: combined")
     if teacher_ndcg is not None:
         ax.axhline(teacher_ndcg, color="grey", linestyle="--", label=f"relevance teacher NDCG@10 ({teacher_ndcg:.3f})")
@@ -173,14 +183,18 @@ def distill(data_dir: Path, runs: Path, teacher_cfg, cfg: StudentConfig, policy:
     for variant in tqdm(VARIANTS, desc="ablation", disable=not progress):
         student = fit(variant, train_data, cfg, encoder.config.hidden_size)
         results[variant] = {k: round(v, 4) for k, v in evaluate_model(test_lists, scores_of(student, test_data, policy), policy).items()}
-        if variant == "multi":
+        if variant == SHIPPED_VARIANT:
             out = runs / "student"
             out.mkdir(parents=True, exist_ok=True)
             torch.save(student.state_dict(), out / "student.pt")
+    features_tier = fit(SHIPPED_VARIANT, train_data, cfg, encoder.config.hidden_size, features_only=True)
+    features_metrics = {k: round(v, 4) for k, v in
+                        evaluate_model(test_lists, scores_of(features_tier, test_data, policy), policy).items()}
+    torch.save(features_tier.state_dict(), runs / "student" / "features.pt")
     scaling = []
     for share in cfg.scaling_points:
         subset = train_data[: max(1, round(share * len(train_data)))]
-        student = fit("multi", subset, cfg, encoder.config.hidden_size)
+        student = fit(SHIPPED_VARIANT, subset, cfg, encoder.config.hidden_size)
         metrics = evaluate_model(test_lists, scores_of(student, test_data, policy), policy)
         scaling.append({"lists": len(subset), "pairs": int(sum(len(d.grades) for d in subset)),
                         "ndcg@10": round(metrics["ndcg@10"], 4), "combined": round(metrics["combined"], 4)})
@@ -193,8 +207,10 @@ def distill(data_dir: Path, runs: Path, teacher_cfg, cfg: StudentConfig, policy:
         "train": {"lists": len(train_data), "pairs": int(sum(len(d.grades) for d in train_data))},
         "test": {"lists": len(test_lists), "pairs": int(sum(len(l) for l in test_lists))},
         "ablation": results,
+        "features_tier": features_metrics,
         "teachers": {name: teacher.get(name) for name in ("relevance teacher", "engagement teacher", "teachers blended")},
-        "kept_vs_relevance_teacher": round(results["multi"]["ndcg@10"] / teacher_ndcg, 4) if teacher_ndcg else None,
+        "shipped_variant": SHIPPED_VARIANT,
+        "kept_vs_relevance_teacher": round(results[SHIPPED_VARIANT]["ndcg@10"] / teacher_ndcg, 4) if teacher_ndcg else None,
         "scaling": scaling,
         "seconds": {"prepare": round(prepared, 1), "total": round(time.perf_counter() - started, 1)},
     }
@@ -208,10 +224,12 @@ def distill(data_dir: Path, runs: Path, teacher_cfg, cfg: StudentConfig, policy:
 def format_ablation(report: dict) -> str:
     """The ablation as a plain-text table."""
     names = {"hard": "(a) hard labels only", "relevance": "(b) relevance teacher", "engagement": "(c) engagement teacher",
-             "multi": "(d) both teachers"}
-    lines = [f"{'student variant':<26}{'ndcg@10':>10}{'eng. AUC':>10}{'combined':>10}"]
-    for variant, metrics in report["ablation"].items():
-        lines.append(f"{names[variant]:<26}{metrics['ndcg@10']:>10.4f}{metrics['engagement_auc']:>10.4f}{metrics['combined']:>10.4f}")
+             "multi": "(d) both teachers", "multi+hard": "(e) both teachers + labels"}
+    lines = [f"{'student variant':<30}{'ndcg@10':>10}{'eng. AUC':>10}{'combined':>10}"]
+    rows = list(report["ablation"].items()) + [("features", report["features_tier"])]
+    names["features"] = "features-only tier (e's loss)"
+    for variant, metrics in rows:
+        lines.append(f"{names[variant]:<30}{metrics['ndcg@10']:>10.4f}{metrics['engagement_auc']:>10.4f}{metrics['combined']:>10.4f}")
     return "\n".join(lines)
 
 

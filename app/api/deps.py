@@ -1,0 +1,38 @@
+"""What the routes share: the service state (settings, model registry, inference executor)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from fastapi import HTTPException, Request
+
+from app.config import Settings
+from app.ranking.engine import RankingEngine
+from app.ranking.registry import ModelRegistry
+
+
+@dataclass
+class ServiceState:
+    """One per process, built by app.main and kept on ``app.state.service``."""
+
+    settings: Settings
+    registry: ModelRegistry
+    # Inference runs here, off the event loop; one thread, because onnxruntime already uses the
+    # process's CPUs (intra-op threads) and concurrent runs would only fight over them.
+    executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="inference"))
+    # Model loading runs here, so a reload never stalls ranking requests behind it.
+    loader: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="loader"))
+    warmed_up: bool = False
+
+
+def get_state(request: Request) -> ServiceState:
+    return request.app.state.service
+
+
+def active_engine(state: ServiceState) -> RankingEngine:
+    """The engine answering now (the caller keeps this reference for the whole request)."""
+    engine = state.registry.active
+    if engine is None:
+        raise HTTPException(503, detail="no model loaded yet (see /readyz)")
+    return engine

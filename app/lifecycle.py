@@ -1,0 +1,62 @@
+"""Start-up and reloads: load the models off the event loop, hot-swap on SIGHUP or the admin call."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import metrics
+from app.api.deps import ServiceState
+from app.ranking.registry import ReloadReport
+
+log = logging.getLogger("jobrank.models")
+
+
+async def reload_models(state: ServiceState) -> ReloadReport:
+    """(Re)load every model folder in the loader thread, swap, and publish the outcome in metrics and logs."""
+    report = await asyncio.get_running_loop().run_in_executor(state.loader, state.registry.reload)
+    active = state.registry.active
+    state.warmed_up = active is not None
+    metrics.RELOADS.labels("ok" if report.ok else "refused").inc()
+    metrics.LAST_RELOAD_OK.set(1 if report.ok else 0)
+    metrics.MODELS_LOADED.set(len(state.registry.engines))
+    metrics.READY.set(1 if state.warmed_up else 0)
+    if active is not None:
+        metrics.MODEL_INFO.info({"name": active.name, "version": active.version})
+    level = logging.INFO if report.ok else logging.ERROR
+    log.log(level, "models loaded" if report.ok else "model refused", extra={"reload": report.to_json()})
+    return report
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    """Load models in the background (healthz answers at once, readyz once warmed up); SIGHUP reloads."""
+    state: ServiceState = app.state.service
+    loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task] = set()
+
+    def schedule_reload() -> None:
+        task = loop.create_task(reload_models(state))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    schedule_reload()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, schedule_reload)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no SIGHUP here
+        pass
+    try:
+        yield
+    finally:
+        try:
+            loop.remove_signal_handler(signal.SIGHUP)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+        for task in tasks:
+            task.cancel()
+        state.executor.shutdown(wait=False, cancel_futures=True)
+        state.loader.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,242 @@
+"""The scoring engine: one loaded model, its job cache, and the cascade that plans within a budget.
+
+Tiers, cheapest first:
+  * ``features`` — the features-only scorer over the exact match features (~µs a job);
+  * ``ranker``   — member tower once, job embeddings from the cache (the job tower for jobs not
+    seen before), interaction + heads over every candidate.
+A request runs the ranker on every candidate when its budget allows. When the jobs not yet in the
+cache cannot all be encoded in time, the engine encodes the most promising first (by the features
+tier's score) in small chunks, checking the clock before each, and scores the rest with the
+features tier: ``tier = "ranker+features"``, ``degraded = True``. When not even the member tower
+fits, everything is scored by the features tier. Costs are measured as the engine runs
+(exponentially weighted), starting from a warm-up at load time. No reranker tier ships: it is not
+built (see the README).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from app.domain.featurize import JobFacts, facts_feature_matrix, job_facts, job_text, member_facts, member_text
+from app.domain.schemas import Job, Member
+from app.ranking.cache import CachedJob, JobCache, job_key
+from app.ranking.student import StudentModel
+
+ENCODE_CHUNK = 16  # jobs per job-tower run when the budget is tight (a clock check between chunks)
+WARMUP_LENGTHS = (16, 32, 64, 96, 128)  # token lengths the sessions are warmed up on
+
+
+class CostModel:
+    """Exponentially weighted costs (ms) of each step, per call or per job."""
+
+    def __init__(self, alpha: float = 0.2):
+        self.alpha = alpha
+        self.ms: dict[str, float] = {
+            "member": 3.0, "encode_per_job": 3.0, "score_per_job": 0.02, "features_per_job": 0.02, "fixed": 1.0,
+        }
+
+    def observe(self, name: str, value_ms: float) -> None:
+        if math.isfinite(value_ms) and value_ms >= 0:
+            self.ms[name] = (1 - self.alpha) * self.ms[name] + self.alpha * value_ms
+
+    def snapshot(self) -> dict[str, float]:
+        return {k: round(v, 4) for k, v in self.ms.items()}
+
+
+@dataclass
+class RankOutcome:
+    """Scores per candidate (in request order) and how they were made."""
+
+    relevance: np.ndarray
+    engagement: np.ndarray
+    score: np.ndarray
+    tier: str
+    degraded: bool
+    by_ranker: np.ndarray  # per candidate: True when the ranker scored it, False for the features tier
+    counts: dict[str, int] = field(default_factory=dict)
+    steps_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
+
+
+class RankingEngine:
+    """A model plus everything a request needs around it; thread-safe for concurrent callers."""
+
+    def __init__(self, model: StudentModel, cache_size: int):
+        self.model = model
+        self.cache = JobCache(cache_size)
+        self.costs = CostModel()
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    # -- jobs ----------------------------------------------------------------------------------
+    def _encode(self, jobs: Sequence[Job], keys: Sequence[bytes], facts: Sequence[JobFacts]) -> list[CachedJob]:
+        started = time.perf_counter()
+        vectors = self.model.encode_jobs([job_text(job) for job in jobs])
+        entries = [CachedJob(vectors[i], facts[i]) for i in range(len(jobs))]
+        self.cache.put_many(list(zip(keys, entries)))
+        self.costs.observe("encode_per_job", _ms_since(started) / max(1, len(jobs)))
+        return entries
+
+    def index_jobs(self, jobs: Sequence[Job]) -> dict[str, int]:
+        """Encode and cache the jobs not cached yet (PUT /v1/jobs); returns counts."""
+        keys = [job_key(job) for job in jobs]
+        found = self.cache.get_many(keys)
+        todo = [i for i, entry in enumerate(found) if entry is None]
+        for start in range(0, len(todo), 64):
+            chunk = todo[start : start + 64]
+            self._encode([jobs[i] for i in chunk], [keys[i] for i in chunk], [job_facts(jobs[i]) for i in chunk])
+        return {"received": len(jobs), "encoded": len(todo), "already_cached": len(jobs) - len(todo)}
+
+    # -- ranking -------------------------------------------------------------------------------
+    def rank(self, member: Member, jobs: Sequence[Job], budget_ms: float, started: float | None = None) -> RankOutcome:
+        """Score ``jobs`` for ``member`` within ``budget_ms`` counted from ``started`` (perf_counter)."""
+        started = time.perf_counter() if started is None else started
+        deadline = started + budget_ms / 1000.0
+        steps: dict[str, float] = {}
+        n = len(jobs)
+        t = time.perf_counter()
+        keys = [job_key(job) for job in jobs]
+        found = self.cache.get_many(keys)
+        facts = [entry.facts if entry is not None else job_facts(job) for entry, job in zip(found, jobs)]
+        member_side = member_facts(member)
+        features = facts_feature_matrix(member_side, facts)
+        steps["prepare"] = _ms_since(t)
+        self.costs.observe("features_per_job", steps["prepare"] / max(1, n))
+
+        def left_ms() -> float:
+            return (deadline - time.perf_counter()) * 1000.0 - self.costs.ms["fixed"]
+
+        cost = self.costs.ms
+        misses = [i for i, entry in enumerate(found) if entry is None]
+        counts = {"candidates": n, "cached": n - len(misses), "encoded": 0, "features_only": 0}
+        if n == 0:
+            empty = np.zeros(0, dtype=np.float32)
+            return RankOutcome(empty, empty, empty, "ranker", False, np.zeros(0, dtype=bool), counts, steps)
+
+        if left_ms() < cost["member"] + cost["score_per_job"] * n:
+            return self._features_only(features, counts, steps)
+
+        t = time.perf_counter()
+        member_vector = self.model.encode_members([member_text(member)])[0]
+        steps["member_tower"] = _ms_since(t)
+        self.costs.observe("member", steps["member_tower"])
+
+        embeddings: list[np.ndarray | None] = [entry.embedding if entry is not None else None for entry in found]
+        if misses:
+            t = time.perf_counter()
+            affordable = int((left_ms() - cost["score_per_job"] * n) / cost["encode_per_job"])
+            if affordable < len(misses):
+                # Most promising first: the features tier's score of each job not yet encoded.
+                rel, eng = self.model.score_features(features[misses])
+                order = np.argsort(-self.model.blend(rel, eng), kind="stable")
+                misses = [misses[i] for i in order]
+            encoded = 0
+            while encoded < len(misses):
+                chunk_size = min(ENCODE_CHUNK if affordable < len(misses) else len(misses), len(misses) - encoded)
+                fits = int((left_ms() - cost["score_per_job"] * n) / cost["encode_per_job"])
+                chunk_size = min(chunk_size, fits)
+                if chunk_size <= 0:
+                    break
+                chunk = misses[encoded : encoded + chunk_size]
+                entries = self._encode([jobs[i] for i in chunk], [keys[i] for i in chunk], [facts[i] for i in chunk])
+                for i, entry in zip(chunk, entries):
+                    embeddings[i] = entry.embedding
+                encoded += chunk_size
+            counts["encoded"] = encoded
+            steps["job_tower"] = _ms_since(t)
+
+        t = time.perf_counter()
+        have = np.array([e is not None for e in embeddings])
+        relevance = np.zeros(n, dtype=np.float32)
+        engagement = np.zeros(n, dtype=np.float32)
+        if have.any():
+            index = np.flatnonzero(have)
+            rel, eng = self.model.score(member_vector, np.stack([embeddings[i] for i in index]), features[index])
+            relevance[index], engagement[index] = rel, eng
+        rest = np.flatnonzero(~have)
+        if len(rest):
+            relevance[rest], engagement[rest] = self.model.score_features(features[rest])
+        steps["score"] = _ms_since(t)
+        self.costs.observe("score_per_job", steps["score"] / n)
+        counts["features_only"] = int(len(rest))
+        tier = "ranker" if not len(rest) else "ranker+features"
+        return RankOutcome(relevance, engagement, self.model.blend(relevance, engagement), tier, bool(len(rest)), have,
+                           counts, steps)
+
+    def _features_only(self, features: np.ndarray, counts: dict, steps: dict) -> RankOutcome:
+        t = time.perf_counter()
+        relevance, engagement = self.model.score_features(features)
+        steps["score"] = _ms_since(t)
+        counts["features_only"] = len(features)
+        return RankOutcome(relevance, engagement, self.model.blend(relevance, engagement), "features", True,
+                           np.zeros(len(features), dtype=bool), counts, steps)
+
+    # -- start-up --------------------------------------------------------------------------------
+    def warm_up(self) -> dict[str, float]:
+        """Run every session on the token-length buckets in use (first runs allocate), then measure costs."""
+        for length in WARMUP_LENGTHS:
+            for tower in (self.model.member_tower, self.model.job_tower):
+                if length <= tower.max_length:
+                    for batch in (1, ENCODE_CHUNK):
+                        tower.run_ids([[101] + [1000] * (length - 2) + [102]] * batch)
+        member, jobs = smoke_request()
+        for _ in range(3):
+            self.model.rank(member, jobs)
+        t = time.perf_counter()
+        self.model.encode_members([member_text(member)])
+        self.costs.ms["member"] = _ms_since(t)
+        t = time.perf_counter()
+        self.model.encode_jobs([job_text(job) for job in jobs])
+        self.costs.ms["encode_per_job"] = _ms_since(t) / len(jobs)
+        return self.costs.snapshot()
+
+    def smoke_check(self) -> None:
+        """Rank a built-in request; raise ValueError unless the scores are finite, in range and order-free."""
+        member, jobs = smoke_request()
+        first = self.model.rank(member, jobs)
+        again = self.model.rank(member, list(reversed(jobs)))
+        if len(first.score) != len(jobs) or not np.all(np.isfinite(first.score)):
+            raise ValueError("smoke ranking: scores missing or not finite")
+        if first.relevance.min() < 0 or first.relevance.max() > 4 or first.engagement.min() < 0 or first.engagement.max() > 1:
+            raise ValueError("smoke ranking: head outputs out of range")
+        if not np.allclose(first.score, again.score[::-1], atol=1e-5):
+            raise ValueError("smoke ranking: scores depend on candidate order")
+        if np.ptp(first.score) <= 0:
+            raise ValueError("smoke ranking: every job got the same score")
+
+
+def smoke_request() -> tuple[Member, list[Job]]:
+    """A fixed member and four jobs from clearly good to clearly bad (start-up checks and warm-up)."""
+    member = Member.model_validate({
+        "member_id": "smoke", "headline": "Senior backend engineer", "summary": "Python, SQL and Kubernetes; 8 years.",
+        "skills": ["Python", "SQL", "Kubernetes", "Git"], "years_experience": 8, "seniority": "mid_senior",
+        "location": {"country": "DE", "city": "Berlin"}, "workplace_preference": "hybrid",
+        "min_salary": {"amount": 70000, "currency": "EUR"},
+    })
+    base = {"company": "Acme", "location": {"country": "DE", "city": "Berlin"}, "workplace_type": "hybrid",
+            "seniority": "mid_senior", "salary": {"min": 70000, "max": 90000, "currency": "EUR"}}
+    jobs = [
+        {"job_id": "s1", "title": "Senior Backend Engineer", "required_skills": ["Python", "SQL"],
+         "description": "Build APIs in Python on Kubernetes."},
+        {"job_id": "s2", "title": "Software Engineer", "required_skills": ["Java"], "description": "Java services."},
+        {"job_id": "s3", "title": "Nurse", "required_skills": ["Patient care"], "description": "Ward nursing, shifts.",
+         "location": {"country": "US", "city": "Boston"}, "workplace_type": "onsite", "salary": None},
+        {"job_id": "s4", "title": "Truck Driver", "required_skills": ["Driving licence"], "seniority": "entry",
+         "description": "Long-haul routes.", "location": {"country": "FR", "city": "Lyon"}, "workplace_type": "onsite",
+         "salary": {"min": 20000, "max": 25000, "currency": "EUR"}},
+    ]
+    return member, [Job.model_validate(base | job) for job in jobs]

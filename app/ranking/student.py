@@ -1,0 +1,152 @@
+"""The exported ranker student in onnxruntime: member tower, job tower, interaction + heads.
+
+    model = StudentModel.load("artifacts/jobrank-ranker", threads=2)
+    member = model.encode_members([member_text(m)])[0]       # [dim], once per request
+    jobs = model.encode_jobs([job_text(j) for j in jobs])      # [n, dim], cacheable per job
+    relevance, engagement = model.score(member, jobs, match_feature_matrix(m, jobs))
+    score = model.blend(relevance, engagement)
+
+No torch and no transformers: the tokenizer is the `tokenizers` library reading tokenizer.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from app.domain.featurize import job_text, match_feature_matrix, member_text
+from app.domain.schemas import Job, Member
+from app.ranking.manifest import Manifest, ManifestError, load_manifest
+
+
+def session_options(threads: int):
+    """onnxruntime options: ``threads`` intra-op threads, sequential execution, full graph optimisation."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, threads)
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    return options
+
+
+class TextEncoder:
+    """One tower: tokenise (truncate to the manifest's length, pad to the batch's longest), run ONNX."""
+
+    def __init__(self, tokenizer_path: Path, onnx_path: Path, max_length: int, threads: int):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.max_length = max_length
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self.tokenizer.enable_truncation(max_length=max_length)
+        self.tokenizer.no_padding()
+        self.session = ort.InferenceSession(str(onnx_path), session_options(threads), providers=["CPUExecutionProvider"])
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Wordpiece ids per text, [CLS] … [SEP], at most ``max_length``."""
+        return [encoding.ids for encoding in self.tokenizer.encode_batch(list(texts))]
+
+    def run_ids(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
+        """Embeddings [n, dim] of tokenised texts (padded here to the longest)."""
+        width = max(len(row) for row in ids)
+        input_ids = np.zeros((len(ids), width), dtype=np.int64)
+        mask = np.zeros((len(ids), width), dtype=np.int64)
+        for i, row in enumerate(ids):
+            input_ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1
+        return self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.session.get_outputs()[0].shape[-1] or 0), dtype=np.float32)
+        return self.run_ids(self.token_ids(texts))
+
+
+@dataclass
+class Ranking:
+    """Scores of one member's candidates, in the order given."""
+
+    relevance: np.ndarray  # expected grade, 0-4
+    engagement: np.ndarray  # P(apply or click)
+    score: np.ndarray  # the policy's blend, 0-1
+
+
+class StudentModel:
+    """Sessions and tokenizers of one exported model folder (checked against its manifest)."""
+
+    def __init__(self, manifest: Manifest, threads: int = 1):
+        import onnxruntime as ort
+
+        self.manifest = manifest
+        tokenizer = manifest.path("tokenizer")
+        try:
+            self.member_tower = TextEncoder(tokenizer, manifest.path("member_tower"), manifest.member_max_length, threads)
+            self.job_tower = TextEncoder(tokenizer, manifest.path("job_tower"), manifest.job_max_length, threads)
+            self.interaction = ort.InferenceSession(
+                str(manifest.path("interaction")), session_options(threads), providers=["CPUExecutionProvider"]
+            )
+            self.features = ort.InferenceSession(
+                str(manifest.path("features")), session_options(1), providers=["CPUExecutionProvider"]
+            )
+        except ManifestError:
+            raise
+        except Exception as exc:  # onnxruntime / tokenizers raise their own types on a bad file
+            raise ManifestError(f"{manifest.directory}: cannot load the model ({type(exc).__name__}: {exc})") from None
+
+    @classmethod
+    def load(cls, model_dir: str | Path, threads: int = 1, verify: bool = True) -> "StudentModel":
+        """Load a model folder; its files are checked against manifest.json first (``verify``)."""
+        return cls(load_manifest(model_dir, verify=verify), threads)
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    def encode_members(self, texts: Sequence[str]) -> np.ndarray:
+        """Member-tower embeddings [n, dim] of member texts."""
+        return self.member_tower(texts)
+
+    def encode_jobs(self, texts: Sequence[str]) -> np.ndarray:
+        """Job-tower embeddings [n, dim] of job texts (depend on the job alone: cache them)."""
+        return self.job_tower(texts)
+
+    def score(self, member: np.ndarray, jobs: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(relevance = expected grade [n], engagement probability [n]) of one member's candidates."""
+        if len(jobs) == 0:
+            empty = np.zeros(0, dtype=np.float32)
+            return empty, empty
+        relevance, engagement = self.interaction.run(None, {
+            "member": np.ascontiguousarray(member, dtype=np.float32).reshape(1, -1),
+            "jobs": np.ascontiguousarray(jobs, dtype=np.float32),
+            "features": np.ascontiguousarray(features, dtype=np.float32),
+        })
+        return relevance, engagement
+
+    def score_features(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The features-only tier: (relevance, engagement) from the match features alone."""
+        if len(features) == 0:
+            empty = np.zeros(0, dtype=np.float32)
+            return empty, empty
+        relevance, engagement = self.features.run(None, {"features": np.ascontiguousarray(features, dtype=np.float32)})
+        return relevance, engagement
+
+    def blend(self, relevance: np.ndarray, engagement: np.ndarray) -> np.ndarray:
+        """The policy's business blend recorded in the manifest: w_r · grade / 4 + w_e · P(engage)."""
+        return self.manifest.blend_relevance * relevance / 4.0 + self.manifest.blend_engagement * engagement
+
+    def rank(self, member: Member, jobs: Sequence[Job]) -> Ranking:
+        """Every model part, nothing cached: the scores of ``jobs`` for ``member``."""
+        member_vector = self.encode_members([member_text(member)])[0]
+        job_vectors = self.encode_jobs([job_text(job) for job in jobs])
+        relevance, engagement = self.score(member_vector, job_vectors, match_feature_matrix(member, jobs))
+        return Ranking(relevance, engagement, self.blend(relevance, engagement))

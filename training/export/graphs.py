@@ -1,0 +1,145 @@
+"""The PyTorch modules that become ONNX files, and the export + optimise + quantise steps.
+
+Each student part is exported on its own so the service can run them separately:
+member tower (once per request), job tower (once per job, cached), interaction + heads (per request).
+Known on this stack: the legacy exporter (``dynamo=False``, opset 17, eager attention) produces a
+graph onnxruntime's transformer optimizer can fuse (attention, layer norm, GELU); ``quantize_dynamic``
+on a fused graph needs ``DefaultTensorType`` set, or it fails on the fused nodes' unknown types.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from app.domain.featurize import FEATURE_NAMES
+from training.teachers.encoder import mean_pool
+
+OPSET = 17
+
+
+class TowerGraph(nn.Module):
+    """Encoder + mean pool + projection: token ids -> embedding [batch, dim]."""
+
+    def __init__(self, encoder: nn.Module, projection: nn.Module):
+        super().__init__()
+        self.encoder, self.projection = encoder, projection
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return self.projection(mean_pool(hidden, attention_mask))
+
+
+class InteractionGraph(nn.Module):
+    """One member embedding [1, dim], job embeddings [n, dim], features [n, 20] ->
+    (expected grade [n], engagement probability [n])."""
+
+    def __init__(self, interaction: nn.Module):
+        super().__init__()
+        self.interaction = interaction
+        self.register_buffer("grades", torch.arange(5, dtype=torch.float32), persistent=False)
+
+    def forward(self, member: torch.Tensor, jobs: torch.Tensor, features: torch.Tensor):
+        grade_logits, engage_logits = self.interaction(member.expand(jobs.shape[0], -1), jobs, features)
+        return torch.softmax(grade_logits, -1) @ self.grades, torch.sigmoid(engage_logits)
+
+
+class FeaturesGraph(nn.Module):
+    """The features-only tier: features [n, 20] -> (expected grade [n], engagement probability [n])."""
+
+    def __init__(self, scorer: nn.Module):
+        super().__init__()
+        self.scorer = scorer
+        self.register_buffer("grades", torch.arange(5, dtype=torch.float32), persistent=False)
+
+    def forward(self, features: torch.Tensor):
+        grade_logits, engage_logits = self.scorer(features)
+        return torch.softmax(grade_logits, -1) @ self.grades, torch.sigmoid(engage_logits)
+
+
+class TeacherGraph(nn.Module):
+    """A cross-encoder teacher: pair tokens + features -> its score (expected grade, or probability)."""
+
+    def __init__(self, teacher: nn.Module):
+        super().__init__()
+        self.teacher = teacher
+        self.register_buffer("grades", torch.arange(5, dtype=torch.float32), persistent=False)
+
+    def forward(self, input_ids, attention_mask, token_type_ids, features):
+        out = self.teacher(input_ids, attention_mask, token_type_ids, features)
+        return torch.softmax(out, -1) @ self.grades if out.ndim == 2 else torch.sigmoid(out)
+
+
+def export_onnx(module: nn.Module, example: dict[str, torch.Tensor], outputs: list[str], dynamic: dict, path: Path) -> Path:
+    """Legacy (TorchScript) export with the given dynamic axes; returns ``path``."""
+    module.eval()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer warnings about Python control flow in transformers
+        torch.onnx.export(
+            module, tuple(example.values()), str(path), input_names=list(example), output_names=outputs,
+            dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True, dynamo=False,
+        )
+    return path
+
+
+def export_tower(encoder: nn.Module, projection: nn.Module, path: Path) -> Path:
+    """A text tower with dynamic batch and sequence axes."""
+    example = {"input_ids": torch.ones(2, 16, dtype=torch.long), "attention_mask": torch.ones(2, 16, dtype=torch.long)}
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}}
+    return export_onnx(TowerGraph(encoder, projection), example, ["embedding"], axes, path)
+
+
+def export_interaction(interaction: nn.Module, dim: int, path: Path) -> Path:
+    """The interaction network and both heads, with a dynamic candidate axis."""
+    example = {"member": torch.zeros(1, dim), "jobs": torch.zeros(3, dim), "features": torch.zeros(3, len(FEATURE_NAMES))}
+    axes = {"jobs": {0: "candidates"}, "features": {0: "candidates"}, "relevance": {0: "candidates"},
+            "engagement": {0: "candidates"}}
+    return export_onnx(InteractionGraph(interaction), example, ["relevance", "engagement"], axes, path)
+
+
+def export_features(scorer: nn.Module, path: Path) -> Path:
+    """The features-only tier, with a dynamic candidate axis."""
+    axes = {"features": {0: "candidates"}, "relevance": {0: "candidates"}, "engagement": {0: "candidates"}}
+    return export_onnx(FeaturesGraph(scorer), {"features": torch.zeros(3, len(FEATURE_NAMES))},
+                       ["relevance", "engagement"], axes, path)
+
+
+def export_teacher(teacher: nn.Module, path: Path) -> Path:
+    """A teacher cross-encoder with dynamic batch and sequence axes (for the speed benchmark)."""
+    tokens = torch.ones(2, 16, dtype=torch.long)
+    example = {"input_ids": tokens, "attention_mask": tokens, "token_type_ids": torch.zeros_like(tokens),
+               "features": torch.zeros(2, len(FEATURE_NAMES))}
+    axes = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")}
+    axes |= {"features": {0: "batch"}, "score": {0: "batch"}}
+    return export_onnx(TeacherGraph(teacher), example, ["score"], axes, path)
+
+
+def fuse_transformer(source: Path, target: Path, num_heads: int, hidden_size: int) -> Path:
+    """onnxruntime's transformer optimizer (attention / layer-norm / GELU fusion), saved to ``target``."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    optimized = optimize_model(str(source), model_type="bert", num_heads=num_heads, hidden_size=hidden_size)
+    optimized.save_model_to_file(str(target))
+    return target
+
+
+def quantize_int8(source: Path, target: Path) -> Path:
+    """Dynamic int8 quantisation of the weights (activations quantised at run time)."""
+    import logging
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # quantize_dynamic logs a pre-processing hint on the root logger
+    try:
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    finally:
+        root.setLevel(level)
+    return target
