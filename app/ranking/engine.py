@@ -9,7 +9,8 @@ cache cannot all be encoded in time, the engine encodes the most promising first
 tier's score) in small chunks, checking the clock before each, and scores the rest with the
 features tier: ``tier = "ranker+features"``, ``degraded = True``. When not even the member tower
 fits, everything is scored by the features tier. Costs are measured as the engine runs
-(exponentially weighted), starting from a warm-up at load time. No reranker tier ships: it is not
+(exponentially weighted), starting from a warm-up at load time; jobs are encoded a few at a time
+with a look at the clock in between, so a wrong estimate costs at most one small chunk. No reranker tier ships: it is not
 built (see the README).
 """
 
@@ -27,7 +28,7 @@ from app.domain.schemas import Job, Member
 from app.ranking.cache import CachedJob, JobCache, job_key
 from app.ranking.student import StudentModel
 
-ENCODE_CHUNK = 16  # jobs per job-tower run when the budget is tight (a clock check between chunks)
+ENCODE_CHUNK = 4  # jobs encoded between two looks at the clock
 WARMUP_LENGTHS = (16, 32, 64, 96, 128)  # token lengths the sessions are warmed up on
 
 
@@ -146,9 +147,8 @@ class RankingEngine:
                 misses = [misses[i] for i in order]
             encoded = 0
             while encoded < len(misses):
-                chunk_size = min(ENCODE_CHUNK if affordable < len(misses) else len(misses), len(misses) - encoded)
                 fits = int((left_ms() - cost["score_per_job"] * n) / cost["encode_per_job"])
-                chunk_size = min(chunk_size, fits)
+                chunk_size = min(ENCODE_CHUNK, len(misses) - encoded, fits)
                 if chunk_size <= 0:
                     break
                 chunk = misses[encoded : encoded + chunk_size]
@@ -191,8 +191,7 @@ class RankingEngine:
         for length in WARMUP_LENGTHS:
             for tower in (self.model.member_tower, self.model.job_tower):
                 if length <= tower.max_length:
-                    for batch in (1, ENCODE_CHUNK):
-                        tower.run_ids([[101] + [1000] * (length - 2) + [102]] * batch)
+                    tower.run_ids([[101] + [1000] * (length - 2) + [102]])
         member, jobs = smoke_request()
         for _ in range(3):
             self.model.rank(member, jobs)

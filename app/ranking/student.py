@@ -23,7 +23,7 @@ from app.ranking.manifest import Manifest, ManifestError, load_manifest
 
 
 def session_options(threads: int):
-    """onnxruntime options: ``threads`` intra-op threads, sequential execution, full graph optimisation."""
+    """onnxruntime options: ``threads`` intra-op threads, no spinning, sequential execution, full graph optimisation."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -32,11 +32,14 @@ def session_options(threads: int):
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
+    # No busy-waiting between runs: the service runs several sessions (and a process may share the
+    # CPUs with others); spinning threads of one session would steal the cores the next one needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 
 class TextEncoder:
-    """One tower: tokenise (truncate to the manifest's length, pad to the batch's longest), run ONNX."""
+    """One tower: tokenise (truncated to the manifest's length), run ONNX."""
 
     def __init__(self, tokenizer_path: Path, onnx_path: Path, max_length: int, threads: int):
         import onnxruntime as ort
@@ -53,16 +56,18 @@ class TextEncoder:
         return [encoding.ids for encoding in self.tokenizer.encode_batch(list(texts))]
 
     def run_ids(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
-        """Embeddings [n, dim] of tokenised texts (padded here to the longest)."""
-        width = max(len(row) for row in ids)
-        input_ids = np.zeros((len(ids), width), dtype=np.int64)
-        mask = np.zeros((len(ids), width), dtype=np.int64)
-        for i, row in enumerate(ids):
-            input_ids[i, : len(row)] = row
-            mask[i, : len(row)] = 1
-        return self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
+        """Embeddings [n, dim] of tokenised texts, one text per run (see ``__call__``)."""
+        return np.concatenate([
+            self.session.run(None, {"input_ids": np.asarray([row], dtype=np.int64),
+                                    "attention_mask": np.ones((1, len(row)), dtype=np.int64)})[0]
+            for row in ids
+        ])
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings [n, dim]. Each text runs alone: int8 dynamic quantisation scales activations
+        over the whole input tensor, so in a batch a job's embedding would depend on the other jobs
+        (and their padding) — scores must not depend on which jobs share a request. Measured: one
+        at a time costs ~30 % more per job than batches of 16 (4.2 vs 3.2 ms at ~92 tokens)."""
         if not texts:
             return np.zeros((0, self.session.get_outputs()[0].shape[-1] or 0), dtype=np.float32)
         return self.run_ids(self.token_ids(texts))

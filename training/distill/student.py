@@ -2,8 +2,9 @@
 
     member text --encoder (lower MiniLM layers) + mean pool--> [384] --Linear--> m [d]
     job text    --encoder (same layers)        + mean pool--> [384] --Linear--> j [d]
-    [m, j, m ⊙ j, 20 match features] --MLP--> h --> relevance head: 5 grade logits (score E[grade])
-                                               └-> engagement head: 1 logit (P(apply or click))
+    [m, j, m ⊙ j, 20 match features, cos(m, j)] --MLP--> h_text ┐
+    20 match features --------------------------------MLP--> h_feat ┴─> relevance head: 5 grade logits (E[grade])
+                                                                     └─> engagement head: 1 logit (P(apply or click))
     final score = policy blend: 0.7 · E[grade] / 4 + 0.3 · P(engage)
 
 A job's embedding depends on the job alone, so the service caches it; a request costs one member
@@ -21,18 +22,31 @@ from training.teachers.encoder import mean_pool
 
 
 class Interaction(nn.Module):
-    """Scores (member embedding, job embedding, match features) with a relevance and an engagement head."""
+    """Scores (member embedding, job embedding, match features) with a relevance and an engagement head.
 
-    def __init__(self, dim: int, hidden: int = 256):
+    Two paths meet at the heads: the text path, an MLP over [m, j, m ⊙ j, features, cos(m, j)], and
+    a features path, a small MLP over the exact match features alone. The features path carries
+    what the rules of the policy read from structured fields; the text path adds what only the text
+    says (function, skills written in prose). Dropout on the embeddings (training only) keeps the
+    text path from memorising the training lists.
+    """
+
+    def __init__(self, dim: int, hidden: int = 256, feature_hidden: int = 64, dropout: float = 0.3):
         super().__init__()
-        self.mlp = nn.Sequential(
-            nn.Linear(3 * dim + len(FEATURE_NAMES), hidden), nn.GELU(), nn.Linear(hidden, hidden // 2), nn.GELU()
-        )
-        self.relevance = nn.Linear(hidden // 2, 5)
-        self.engagement = nn.Linear(hidden // 2, 1)
+        n = len(FEATURE_NAMES)
+        self.dropout = nn.Dropout(dropout)
+        self.text = nn.Sequential(nn.Linear(3 * dim + n + 1, hidden), nn.GELU(), nn.Linear(hidden, hidden // 2), nn.GELU())
+        self.structured = nn.Sequential(nn.Linear(n, feature_hidden), nn.GELU(), nn.Linear(feature_hidden, feature_hidden // 2),
+                                        nn.GELU())
+        width = hidden // 2 + feature_hidden // 2
+        self.relevance = nn.Linear(width, 5)
+        self.engagement = nn.Linear(width, 1)
 
     def forward(self, member: torch.Tensor, job: torch.Tensor, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.mlp(torch.cat([member, job, member * job, features], dim=-1))
+        member, job = self.dropout(member), self.dropout(job)
+        cosine = torch.nn.functional.cosine_similarity(member, job, dim=-1).unsqueeze(-1)
+        h = torch.cat([self.text(torch.cat([member, job, member * job, features, cosine], dim=-1)),
+                       self.structured(features)], dim=-1)
         return self.relevance(h), self.engagement(h).squeeze(-1)
 
 

@@ -46,7 +46,7 @@ class StudentConfig:
     dim: int = 128
     member_max_length: int = 64
     job_max_length: int = 96
-    epochs: int = 30
+    epochs: int = 50
     lr: float = 2e-3
     weight_decay: float = 0.01
     scaling_points: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0)  # shares of the train lists

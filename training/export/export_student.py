@@ -44,6 +44,7 @@ MODEL_NAME = "jobrank-ranker"
 PARITY_MAX_ABS = 1e-3  # fp32: largest |ONNX score - PyTorch score| allowed (scores are in [0, 1])
 PARITY_MIN_TAU = 0.99  # both precisions: mean per-list Kendall tau of ONNX vs PyTorch rankings
 INT8_MAX_NDCG_DROP = 0.005
+MAX_SHIPPED_BYTES = 50_000_000  # the model in git (artifacts/) stays under 50 MB
 PARITY_LISTS = 20
 COMPONENT_FILES = {"member_tower": "member_tower.onnx", "job_tower": "job_tower.onnx", "interaction": "interaction.onnx",
                    "features": "features.onnx", "tokenizer": "tokenizer.json"}
@@ -237,6 +238,11 @@ def export_student(data_dir: Path, runs: Path, teacher_cfg, cfg: StudentConfig, 
     report["gate"] = {"fp32_max_abs_score": PARITY_MAX_ABS, "min_mean_kendall_tau": PARITY_MIN_TAU,
                       "int8_max_ndcg@10_drop": INT8_MAX_NDCG_DROP}
     chosen = Path(report["precisions"][report["shipped_precision"]]["folder"])
+    shipped_bytes = report["precisions"][report["shipped_precision"]]["bytes"]
+    if publish is not None and shipped_bytes > MAX_SHIPPED_BYTES:
+        (work / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        raise ExportError(f"the kept model ({report['shipped_precision']}) is {shipped_bytes / 1e6:.1f} MB, over the "
+                          f"{MAX_SHIPPED_BYTES / 1e6:.0f} MB limit for artifacts/; not published (see {work / 'report.json'})")
     if publish is not None:
         target = publish / MODEL_NAME
         staging = publish / f".{MODEL_NAME}.staging"

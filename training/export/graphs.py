@@ -127,8 +127,14 @@ def fuse_transformer(source: Path, target: Path, num_heads: int, hidden_size: in
     return target
 
 
-def quantize_int8(source: Path, target: Path) -> Path:
-    """Dynamic int8 quantisation of the weights (activations quantised at run time)."""
+def quantize_int8(source: Path, target: Path, accurate: bool = True) -> Path:
+    """Dynamic int8 quantisation of the weights (activations quantised at run time).
+
+    ``accurate``: per-channel weight scales, and the feed-forward output projections (whose inputs,
+    GELU outputs, have the widest range) kept in fp32. Measured on the full student's towers
+    (20 held-out lists): plain int8 ranks with Kendall tau 0.973 vs PyTorch, per-channel 0.990,
+    per-channel without those two MatMuls 0.993 (+7 MB). ``accurate=False`` is the fastest variant.
+    """
     import logging
 
     import onnx
@@ -137,9 +143,13 @@ def quantize_int8(source: Path, target: Path) -> Path:
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # quantize_dynamic logs a pre-processing hint on the root logger
+    keep = []
+    if accurate:
+        keep = [node.name for node in onnx.load(str(source), load_external_data=False).graph.node
+                if node.op_type == "MatMul" and node.name.endswith("/output/dense/MatMul") and "/attention/" not in node.name]
     try:
-        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8,
-                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=accurate,
+                         nodes_to_exclude=keep, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     finally:
         root.setLevel(level)
     return target

@@ -1,0 +1,63 @@
+"""The tiny preset end to end — data → teachers → students → ONNX — by the one pipeline command,
+then the exported model loaded and ranking through the service's own engine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.ranking.engine import RankingEngine, smoke_request
+from app.ranking.manifest import load_manifest
+from app.ranking.student import StudentModel
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("pipeline")
+    result = subprocess.run(
+        [sys.executable, "-m", "training", "pipeline", "--preset", "tiny", "--data", str(root / "data"),
+         "--runs", str(root / "runs"), "--publish", str(root / "artifacts"), "--no-progress"],
+        cwd=REPO, capture_output=True, text=True, timeout=1500,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return root
+
+
+def test_pipeline_times_every_stage(pipeline_run):
+    seconds = json.loads((pipeline_run / "runs" / "pipeline.json").read_text())["seconds"]
+    assert set(seconds) == {"data", "teachers", "distill", "export", "total"}
+    assert all(value > 0 for value in seconds.values())
+
+
+def test_export_passed_its_parity_gate(pipeline_run):
+    report = json.loads((pipeline_run / "runs" / "export" / "report.json").read_text())
+    fp32 = report["precisions"]["fp32"]["parity"]
+    assert fp32["max_abs_score"] <= 1e-3 and fp32["mean_kendall_tau"] >= 0.99
+    assert report["shipped_precision"] in ("fp32", "int8")
+    if report["shipped_precision"] == "int8":
+        assert report["precisions"]["int8"]["parity"]["mean_kendall_tau"] >= 0.99
+
+
+def test_published_model_loads_and_ranks(pipeline_run):
+    folder = pipeline_run / "artifacts" / "jobrank-ranker"
+    manifest = load_manifest(folder)
+    assert manifest.metrics["held_out_lists"] > 0 and "teacher_ndcg@10" in manifest.metrics
+    engine = RankingEngine(StudentModel.load(folder, threads=1), cache_size=100)
+    engine.smoke_check()
+    member, jobs = smoke_request()
+    outcome = engine.rank(member, jobs, budget_ms=60_000)
+    assert outcome.tier == "ranker" and np.all(np.isfinite(outcome.score)) and len(outcome.score) == len(jobs)
+
+
+def test_export_refuses_a_missing_student(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "training", "export", "--preset", "tiny", "--runs", str(tmp_path)],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error:") and "student.pt" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,163 @@
+"""The scoring engine without HTTP: manifest checks, the ONNX runtime, the job cache, the cascade, settings."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.config import Settings, SettingsError, usable_cpus
+from app.domain.featurize import job_facts
+from app.ranking.cache import CachedJob, JobCache, job_key
+from app.ranking.engine import RankingEngine, smoke_request
+from app.ranking.manifest import ManifestError, load_manifest
+from app.ranking.registry import ModelRegistry
+from app.ranking.student import StudentModel
+from tests.conftest import make_job, make_member
+
+SHIPPED = Path(__file__).resolve().parents[1] / "artifacts" / "jobrank-ranker"
+needs_model = pytest.mark.skipif(not (SHIPPED / "manifest.json").is_file(), reason="no shipped model in artifacts/")
+
+
+@pytest.fixture(scope="module")
+def engine() -> RankingEngine:
+    engine = RankingEngine(StudentModel.load(SHIPPED, threads=2), cache_size=1000)
+    engine.warm_up()
+    return engine
+
+
+def _copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "model"
+    shutil.copytree(SHIPPED, folder)
+    return folder
+
+
+@needs_model
+def test_shipped_manifest_is_complete():
+    manifest = load_manifest(SHIPPED)
+    raw = manifest.raw
+    for key in ("ndcg@10", "teacher_ndcg@10", "engagement_auc", "combined"):
+        assert isinstance(manifest.metrics[key], float)
+    assert set(raw["components"]) == {"member_tower", "job_tower", "interaction", "features", "tokenizer"}
+    assert raw["inputs"]["member_tower"]["max_length"] > 0 and raw["inputs"]["job_tower"]["max_length"] > 0
+    assert abs(raw["blend"]["relevance"] + raw["blend"]["engagement"] - 1) < 1e-9
+    assert raw["cards"]["teachers"]["relevance"]["metrics"] and raw["cards"]["data"]["counts"]
+    assert raw["metrics"]["parity"]["mean_kendall_tau"] >= 0.99
+    assert sum(entry["bytes"] for entry in raw["files"].values()) <= 50_000_000
+
+
+@needs_model
+@pytest.mark.parametrize("damage,message", [
+    (lambda f: (f / "job_tower.onnx").write_bytes(b"not a model"), "job_tower.onnx: sha256 does not match"),
+    (lambda f: (f / "tokenizer.json").unlink(), "tokenizer.json: listed in manifest.json but missing"),
+    (lambda f: (f / "manifest.json").write_text("{"), "unreadable"),
+    (lambda f: (f / "manifest.json").unlink(), "no manifest.json"),
+])
+def test_damaged_model_folders_are_refused(tmp_path, damage, message):
+    folder = _copy(tmp_path)
+    damage(folder)
+    with pytest.raises(ManifestError, match=message):
+        StudentModel.load(folder)
+
+
+@needs_model
+@pytest.mark.parametrize("edit,message", [
+    (lambda m: m["inputs"]["interaction"].update(features_version=999), "match features version 999"),
+    (lambda m: m["metrics"].pop("teacher_ndcg@10"), "missing 'metrics.teacher_ndcg@10'"),
+    (lambda m: m["components"].update(interaction="elsewhere.onnx"), "not listed in 'files'"),
+    (lambda m: m.update(format=2), "format 2"),
+])
+def test_inconsistent_manifests_are_refused(tmp_path, edit, message):
+    folder = _copy(tmp_path)
+    doc = json.loads((folder / "manifest.json").read_text())
+    edit(doc)
+    (folder / "manifest.json").write_text(json.dumps(doc))
+    with pytest.raises(ManifestError, match=message):
+        load_manifest(folder)
+
+
+@needs_model
+def test_engine_scores_match_the_uncached_model(engine):
+    member, jobs = smoke_request()
+    direct = engine.model.rank(member, jobs)
+    outcome = engine.rank(member, jobs, budget_ms=60_000)
+    assert outcome.tier == "ranker" and not outcome.degraded
+    np.testing.assert_allclose(outcome.score, direct.score, atol=1e-6)
+    assert outcome.score[0] > outcome.score[2] and outcome.score[0] > outcome.score[3]  # the engineer job beats nurse/driver
+    cached = engine.rank(member, jobs, budget_ms=60_000)
+    assert cached.counts["cached"] == len(jobs)
+    np.testing.assert_array_equal(cached.score, outcome.score)
+
+
+@needs_model
+def test_embeddings_do_not_depend_on_the_batch(engine):
+    jobs = [make_job(job_id=f"b{i}", title=title, description=" ".join(["details"] * (i * 7)))
+            for i, title in enumerate(["Data Engineer", "Nurse", "Welder", "Accountant", "Chef"])]
+    from app.domain.featurize import job_text
+
+    texts = [job_text(job) for job in jobs]
+    together = engine.model.encode_jobs(texts)
+    alone = np.stack([engine.model.encode_jobs([text])[0] for text in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+@needs_model
+def test_cascade_falls_back_to_the_features_tier(engine):
+    member = make_member()
+    jobs = [make_job(job_id=f"c{i}", title=f"Role {i}", description=f"Unique posting {i}.") for i in range(40)]
+    nothing_fits = engine.rank(member, jobs, budget_ms=0.001)
+    assert nothing_fits.tier == "features" and nothing_fits.degraded and nothing_fits.counts["features_only"] == 40
+    assert not nothing_fits.by_ranker.any() and np.all(np.isfinite(nothing_fits.score))
+    engine.costs.ms["encode_per_job"] = 5.0  # pretend encoding is slow: only some jobs fit
+    partial = engine.rank(member, jobs, budget_ms=engine.costs.ms["member"] + 60)
+    assert partial.tier in ("ranker+features", "ranker")
+    counts = partial.counts
+    assert counts["encoded"] + counts["features_only"] + counts["cached"] == 40
+    assert partial.by_ranker.sum() == counts["encoded"] + counts["cached"]
+
+
+def test_job_cache_is_bounded_and_keyed_by_content():
+    cache = JobCache(capacity=2)
+    jobs = [make_job(job_id=f"k{i}") for i in range(3)]
+    entry = CachedJob(np.zeros(4, dtype=np.float32), job_facts(jobs[0]))
+    cache.put_many([(job_key(job), entry) for job in jobs])
+    assert len(cache) == 2 and cache.get_many([job_key(jobs[0])]) == [None]  # least recently used went first
+    assert job_key(make_job(job_id="x")) != job_key(make_job(job_id="x", title="Other title"))
+    assert job_key(make_job(job_id="x")) == job_key(make_job(job_id="x"))
+    cache.get_many([job_key(jobs[2]), job_key(jobs[0])])
+    assert (cache.hits, cache.misses) == (1, 2) and cache.hit_rate() == pytest.approx(1 / 3)
+
+
+@needs_model
+def test_registry_loads_every_folder_and_keeps_serving_after_a_bad_reload(tmp_path):
+    folder = _copy(tmp_path)
+    registry = ModelRegistry(tmp_path, "jobrank-ranker", threads=1, cache_size=10)
+    assert registry.reload().ok and registry.active is not None
+    serving = registry.active
+    (folder / "features.onnx").write_bytes(b"broken")
+    report = registry.reload()
+    assert not report.ok and "features.onnx" in report.refused["model"]
+    assert registry.active is serving
+
+
+def test_settings_from_environment():
+    settings = Settings.from_env({"JOBRANK_DEFAULT_BUDGET_MS": "20", "JOBRANK_ADMIN_TOKEN": "", "JOBRANK_WORKERS": "2"})
+    assert settings.default_budget_ms == 20 and settings.admin_token is None and settings.workers == 2
+    with pytest.raises(SettingsError, match="JOBRANK_DEFAULT_BUDGET_MS"):
+        Settings.from_env({"JOBRANK_DEFAULT_BUDGET_MS": "-1"})
+    with pytest.raises(SettingsError, match="JOBRANK_LOG_LEVEL"):
+        Settings.from_env({"JOBRANK_LOG_LEVEL": "chatty"})
+
+
+def test_threads_follow_the_cgroup_quota(monkeypatch):
+    import app.config as config
+
+    monkeypatch.setattr(config.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7})
+    monkeypatch.setattr(config, "_cgroup_quota", lambda: 2.5)
+    assert usable_cpus() == 2
+    assert Settings(workers=2).onnx_threads() == 1
+    monkeypatch.setattr(config, "_cgroup_quota", lambda: None)
+    assert usable_cpus() == 8 and Settings(workers=2).onnx_threads() == 4 and Settings(threads=3).onnx_threads() == 3
