@@ -28,7 +28,8 @@ from app.domain.schemas import Job, Member
 from app.ranking.cache import CachedJob, JobCache, job_key
 from app.ranking.student import StudentModel
 
-ENCODE_CHUNK = 4  # jobs encoded between two looks at the clock
+ENCODE_CHUNK = 2  # jobs encoded between two looks at the clock
+ENCODE_MARGIN = 1.25  # plan job encoding with this multiple of its measured cost (texts vary in length)
 WARMUP_LENGTHS = (16, 32, 64, 96, 128)  # token lengths the sessions are warmed up on
 
 
@@ -38,6 +39,8 @@ class CostModel:
     def __init__(self, alpha: float = 0.2):
         self.alpha = alpha
         self.ms: dict[str, float] = {
+            # "fixed": what a request costs after the engine returns (sorting, the response); the
+            # route measures it.
             "member": 3.0, "encode_per_job": 3.0, "score_per_job": 0.02, "features_per_job": 0.02, "fixed": 1.0,
         }
 
@@ -139,7 +142,7 @@ class RankingEngine:
         embeddings: list[np.ndarray | None] = [entry.embedding if entry is not None else None for entry in found]
         if misses:
             t = time.perf_counter()
-            affordable = int((left_ms() - cost["score_per_job"] * n) / cost["encode_per_job"])
+            affordable = int((left_ms() - cost["score_per_job"] * n) / (ENCODE_MARGIN * cost["encode_per_job"]))
             if affordable < len(misses):
                 # Most promising first: the features tier's score of each job not yet encoded.
                 rel, eng = self.model.score_features(features[misses])
@@ -147,7 +150,7 @@ class RankingEngine:
                 misses = [misses[i] for i in order]
             encoded = 0
             while encoded < len(misses):
-                fits = int((left_ms() - cost["score_per_job"] * n) / cost["encode_per_job"])
+                fits = int((left_ms() - cost["score_per_job"] * n) / (ENCODE_MARGIN * cost["encode_per_job"]))
                 chunk_size = min(ENCODE_CHUNK, len(misses) - encoded, fits)
                 if chunk_size <= 0:
                     break

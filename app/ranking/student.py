@@ -11,6 +11,7 @@ No torch and no transformers: the tokenizer is the `tokenizers` library reading 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -22,8 +23,9 @@ from app.domain.schemas import Job, Member
 from app.ranking.manifest import Manifest, ManifestError, load_manifest
 
 
-def session_options(threads: int):
-    """onnxruntime options: ``threads`` intra-op threads, no spinning, sequential execution, full graph optimisation."""
+def session_options(threads: int, spin: bool | None = None):
+    """onnxruntime options: ``threads`` intra-op threads, sequential execution, full graph optimisation;
+    ``spin`` lets idle intra-op threads busy-wait (default: JOBRANK_ORT_SPIN, off)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -34,7 +36,9 @@ def session_options(threads: int):
     options.log_severity_level = 3
     # No busy-waiting between runs: the service runs several sessions (and a process may share the
     # CPUs with others); spinning threads of one session would steal the cores the next one needs.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if spin is None:
+        spin = os.environ.get("JOBRANK_ORT_SPIN", "0").lower() in ("1", "true")
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
     return options
 
 
