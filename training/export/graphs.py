@@ -17,6 +17,7 @@ from torch import nn
 
 from app.domain.featurize import FEATURE_NAMES
 from training.teachers.encoder import mean_pool
+from training.teachers.losses import expected_grade
 
 OPSET = 17
 
@@ -40,11 +41,10 @@ class InteractionGraph(nn.Module):
     def __init__(self, interaction: nn.Module):
         super().__init__()
         self.interaction = interaction
-        self.register_buffer("grades", torch.arange(5, dtype=torch.float32), persistent=False)
 
     def forward(self, member: torch.Tensor, jobs: torch.Tensor, features: torch.Tensor):
         grade_logits, engage_logits = self.interaction(member.expand(jobs.shape[0], -1), jobs, features)
-        return torch.softmax(grade_logits, -1) @ self.grades, torch.sigmoid(engage_logits)
+        return expected_grade(grade_logits), torch.sigmoid(engage_logits)
 
 
 class FeaturesGraph(nn.Module):
@@ -53,11 +53,10 @@ class FeaturesGraph(nn.Module):
     def __init__(self, scorer: nn.Module):
         super().__init__()
         self.scorer = scorer
-        self.register_buffer("grades", torch.arange(5, dtype=torch.float32), persistent=False)
 
     def forward(self, features: torch.Tensor):
         grade_logits, engage_logits = self.scorer(features)
-        return torch.softmax(grade_logits, -1) @ self.grades, torch.sigmoid(engage_logits)
+        return expected_grade(grade_logits), torch.sigmoid(engage_logits)
 
 
 class TeacherGraph(nn.Module):
@@ -66,11 +65,10 @@ class TeacherGraph(nn.Module):
     def __init__(self, teacher: nn.Module):
         super().__init__()
         self.teacher = teacher
-        self.register_buffer("grades", torch.arange(5, dtype=torch.float32), persistent=False)
 
     def forward(self, input_ids, attention_mask, token_type_ids, features):
         out = self.teacher(input_ids, attention_mask, token_type_ids, features)
-        return torch.softmax(out, -1) @ self.grades if out.ndim == 2 else torch.sigmoid(out)
+        return expected_grade(out) if out.ndim == 2 else torch.sigmoid(out)
 
 
 def export_onnx(module: nn.Module, example: dict[str, torch.Tensor], outputs: list[str], dynamic: dict, path: Path) -> Path:
