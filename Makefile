@@ -19,11 +19,12 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
-# The ranking service on the shipped model (artifacts/jobrank-ranker); JOBRANK_* variables configure it.
+# The ranking service on the shipped model (artifacts/jobrank-ranker); JOBRANK_* variables configure it
+# (JOBRANK_WORKERS also sets uvicorn's worker count, so onnxruntime threads are divided among them).
 HOST ?= 0.0.0.0
 PORT ?= 8000
 run: $(STAMP)
-	$(VENV)/bin/uvicorn app.main:app --host $(HOST) --port $(PORT)
+	$(VENV)/bin/uvicorn app.main:app --host $(HOST) --port $(PORT) --workers $${JOBRANK_WORKERS:-1}
 
 test: $(STAMP)
 	$(PY) -m pytest -q

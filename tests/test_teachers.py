@@ -176,10 +176,12 @@ def test_evaluation_reports_teachers_and_baselines(scored_run, tiny_dataset):
 def test_distillation_ablation_and_scaling_curve(scored_run, tiny_dataset):
     result = run(sys.executable, "-m", "training", "distill", "--data", str(tiny_dataset), "--runs", str(scored_run), "--no-progress")
     report = json.loads((scored_run / "student" / "metrics.json").read_text())
-    assert set(report["ablation"]) == {"hard", "relevance", "engagement", "multi"}
+    assert set(report["ablation"]) == {"hard", "relevance", "engagement", "multi", "multi+hard"}
+    assert report["shipped_variant"] == "multi+hard" and 0.0 <= report["features_tier"]["ndcg@10"] <= 1.0
     for metrics in report["ablation"].values():
         assert 0.0 <= metrics["ndcg@10"] <= 1.0 and 0.0 <= metrics["combined"] <= 1.0
     pairs = [point["pairs"] for point in report["scaling"]]
     assert pairs == sorted(pairs) and pairs[-1] == report["train"]["pairs"]
-    assert (scored_run / "student" / "student.pt").is_file() and (scored_run / "student" / "scaling.png").is_file()
-    assert "(d) both teachers" in result.stdout
+    for name in ("student.pt", "features.pt", "scaling.png"):
+        assert (scored_run / "student" / name).is_file()
+    assert "(d) both teachers" in result.stdout and "(e) both teachers + labels" in result.stdout

@@ -100,9 +100,8 @@ class RankingEngine:
         keys = [job_key(job) for job in jobs]
         found = self.cache.get_many(keys)
         todo = [i for i, entry in enumerate(found) if entry is None]
-        for start in range(0, len(todo), 64):
-            chunk = todo[start : start + 64]
-            self._encode([jobs[i] for i in chunk], [keys[i] for i in chunk], [job_facts(jobs[i]) for i in chunk])
+        if todo:
+            self._encode([jobs[i] for i in todo], [keys[i] for i in todo], [job_facts(jobs[i]) for i in todo])
         return {"received": len(jobs), "encoded": len(todo), "already_cached": len(jobs) - len(todo)}
 
     # -- ranking -------------------------------------------------------------------------------
