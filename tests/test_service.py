@@ -319,3 +319,18 @@ def test_sighup_reloads(server):
             return
         time.sleep(0.2)
     pytest.fail("SIGHUP did not reload the models")
+
+
+def test_reload_is_disabled_without_a_token(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+
+    with TestClient(create_app(Settings(artifacts=tmp_path, admin_token=None))) as client:
+        response = client.post("/v1/admin/reload", headers={"authorization": "Bearer anything"})
+        assert response.status_code == 403 and "JOBRANK_ADMIN_TOKEN" in response.json()["detail"]
+        assert client.get("/healthz").status_code == 200
+        not_ready = client.get("/readyz")  # an empty artifacts folder: alive, never ready, says why
+        assert not_ready.status_code == 503 and not_ready.json()["ready"] is False
+        assert client.post("/v1/rank", json={"member": MEMBER, "candidates": [JOB]}).status_code == 503

@@ -148,6 +148,13 @@ def test_scoring_is_sharded_and_resumable(scored_run, tiny_dataset):
     assert shards[0].read_text() == original
     assert {p: p.stat().st_mtime_ns for p in shards[1:]} == kept
 
+    # Shards scored from other teachers (or data, or settings) are not reused: all are redone.
+    stamp = scores / "fingerprint.json"
+    stamp.write_text(stamp.read_text().replace('"relevance": "', '"relevance": "0'))
+    run(sys.executable, "-m", "training", "score-teachers", "--data", str(tiny_dataset), "--runs", str(scored_run), "--no-progress")
+    assert all(p.stat().st_mtime_ns != mtime for p, mtime in kept.items())
+    assert [p.read_text() for p in shards[:1]] == [original]
+
 
 def test_missing_or_mismatched_teacher_scores_are_refused(scored_run, tiny_dataset, tmp_path):
     from training.data.jsonl import DataFileError

@@ -1,15 +1,17 @@
 """`python -m training pipeline`: the whole offline pipeline — data → teachers → students → ONNX — timed.
 
 Runs each stage's own command in order with the same preset and folders, so the result is what
-running them one by one gives. With `--publish artifacts` the exported model replaces the shipped
-default (`make model` does exactly that on the full preset). Writes runs/<preset>/pipeline.json
-with each stage's seconds.
+running them one by one gives. It starts from scratch: the stages' earlier outputs in the run folder are removed first (teacher
+checkpoints, scores, students, exports), unless `--resume` keeps what earlier runs left. With
+`--publish artifacts` the exported model replaces the shipped default (`make model` does exactly
+that on the full preset). Writes runs/<preset>/pipeline.json with each stage's seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -21,6 +23,10 @@ from training.teachers import pipeline as teachers_stage
 from training.teachers.config import PRESETS
 
 
+# What the stages write under the run folder (only these are removed when starting afresh).
+OUTPUTS = ("teachers", "teacher_scores", "eval", "student", "export", "benchmarks", "timings.json", "pipeline.json")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the pipeline stage."""
     parser = argparse.ArgumentParser(prog="python -m training pipeline", description=__doc__.splitlines()[0])
@@ -29,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=Path, help="run folder (default: runs/<preset>)")
     parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML")
     parser.add_argument("--publish", type=Path, metavar="DIR", help="copy the exported model to DIR/<name>")
+    parser.add_argument("--resume", action="store_true", help="keep the run folder's earlier outputs (default: start empty)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     args = parser.parse_args(argv)
     data = args.data or Path("data") / args.preset
@@ -41,6 +48,13 @@ def main(argv: list[str] | None = None) -> int:
         ("distill", distill_stage.main, run_args),
         ("export", export_stage.main, run_args + (["--publish", str(args.publish)] if args.publish else [])),
     ]
+    if not args.resume:
+        for name in OUTPUTS:
+            path = runs / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
     seconds: dict[str, float] = {}
     for name, stage_main, stage_args in stages:
         print(f"== {name} ==", flush=True)

@@ -7,7 +7,9 @@ the first ``score_test_members`` of the test split (what evaluation compares on)
     {"member_id", "job_id", "grade", "positive", "relevance": E[grade], "grade_probs": [5], "engagement": p}
 
 A shard is written to a temporary file and renamed when complete, so an interrupted run resumes
-where it stopped (finished shards are skipped).
+where it stopped (finished shards are skipped). ``fingerprint.json`` records what the shards were
+scored from (both teachers' checkpoints, the dataset card, the scoring settings); when any of
+them changes, the old shards are deleted instead of being reused.
 """
 
 from __future__ import annotations
@@ -29,12 +31,34 @@ from training.teachers.batches import predict
 from training.teachers.config import TeacherConfig, add_run_arguments, run_paths
 from training.teachers.train import load_teacher
 
+def fingerprint(data_dir: Path, teachers_dir: Path, cfg: TeacherConfig) -> dict:
+    """What a set of score shards depends on."""
+    from app.ranking.manifest import sha256_of
+
+    return {
+        "teachers": {kind: sha256_of(teachers_dir / kind / "model.pt") for kind in ("relevance", "engagement")},
+        "dataset": sha256_of(data_dir / "dataset.json"),
+        "settings": {key: getattr(cfg, key) for key in ("score_train_members", "score_test_members", "shard_members", "seed")},
+    }
+
+
+def _drop_stale_shards(out_dir: Path, current: dict) -> None:
+    path = out_dir / "fingerprint.json"
+    previous = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if previous != current:
+        for shard in list(out_dir.glob("*/shard-*.jsonl")) + list(out_dir.glob("*/shard-*.tmp")):
+            shard.unlink()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+
+
 def score_teachers(data_dir: Path, teachers_dir: Path, out_dir: Path, cfg: TeacherConfig, progress: bool = True) -> dict:
     """Score the selected lists with both teachers; returns a summary (also written as summary.json)."""
     started = time.perf_counter()
     relevance, tokenizer_r, card_r = load_teacher(teachers_dir / "relevance")
     engagement, tokenizer_e, card_e = load_teacher(teachers_dir / "engagement")
     counts = {}
+    _drop_stale_shards(out_dir, fingerprint(data_dir, teachers_dir, cfg))
     data = load_dataset(data_dir)
     for split, members in (("train", cfg.score_train_members), ("test", cfg.score_test_members)):
         lists = load_lists(data, (split,), members, seed=cfg.seed)
