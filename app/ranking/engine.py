@@ -120,10 +120,15 @@ class RankingEngine:
         steps["prepare"] = _ms_since(t)
         self.costs.observe("features_per_job", steps["prepare"] / max(1, n))
 
-        def left_ms() -> float:
-            return (deadline - time.perf_counter()) * 1000.0 - self.costs.ms["fixed"]
-
         cost = self.costs.ms
+
+        def left_ms() -> float:
+            return (deadline - time.perf_counter()) * 1000.0 - cost["fixed"]
+
+        def encodable() -> int:
+            """Unseen jobs that can still be encoded, leaving time to score every candidate."""
+            return int((left_ms() - cost["score_per_job"] * n) / (ENCODE_MARGIN * cost["encode_per_job"]))
+
         misses = [i for i, entry in enumerate(found) if entry is None]
         counts = {"candidates": n, "cached": n - len(misses), "encoded": 0, "features_only": 0}
         if n == 0:
@@ -141,16 +146,14 @@ class RankingEngine:
         embeddings: list[np.ndarray | None] = [entry.embedding if entry is not None else None for entry in found]
         if misses:
             t = time.perf_counter()
-            affordable = int((left_ms() - cost["score_per_job"] * n) / (ENCODE_MARGIN * cost["encode_per_job"]))
-            if affordable < len(misses):
+            if encodable() < len(misses):
                 # Most promising first: the features tier's score of each job not yet encoded.
                 rel, eng = self.model.score_features(features[misses])
                 order = np.argsort(-self.model.blend(rel, eng), kind="stable")
                 misses = [misses[i] for i in order]
             encoded = 0
             while encoded < len(misses):
-                fits = int((left_ms() - cost["score_per_job"] * n) / (ENCODE_MARGIN * cost["encode_per_job"]))
-                chunk_size = min(ENCODE_CHUNK, len(misses) - encoded, fits)
+                chunk_size = min(ENCODE_CHUNK, len(misses) - encoded, encodable())
                 if chunk_size <= 0:
                     break
                 chunk = misses[encoded : encoded + chunk_size]

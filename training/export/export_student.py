@@ -199,29 +199,28 @@ def export_student(data_dir: Path, runs: Path, teacher_cfg, cfg: StudentConfig, 
     test_lists = load_lists(data, ("test",), teacher_cfg.score_test_members, seed=teacher_cfg.seed)
     if not test_lists:
         raise ValueError(f"{data_dir}: no held-out (test split) lists to check the export on")
+    teacher_metrics = runs / "eval" / "metrics.json"
+    if not teacher_metrics.is_file():
+        raise FileNotFoundError(f"{teacher_metrics}: no teacher evaluation (run `python -m training evaluate` first)")
+    teacher_ndcg = json.loads(teacher_metrics.read_text())["models"]["relevance teacher"]["ndcg@10"]
     sample = test_lists[:PARITY_LISTS]
     reference = torch_scores(student, tokenizer, sample, cfg, policy)
-    teacher_metrics = runs / "eval" / "metrics.json"
-    teacher_ndcg = None
-    if teacher_metrics.is_file():
-        teacher_ndcg = json.loads(teacher_metrics.read_text())["models"].get("relevance teacher", {}).get("ndcg@10")
     created = dt.datetime.now(dt.timezone.utc)
     cards = _cards(data_dir, runs, cfg, encoder_card)
     report: dict = {"model": MODEL_NAME, "precisions": {}}
     for precision, towers in (("fp32", towers_fp32), ("int8", towers_int8)):
         folder = _precision_folder(work, f"{MODEL_NAME}-{precision}", towers, [interaction, features], tokenizer_json)
-        files = [p.name for p in folder.iterdir()]
-        provisional = Manifest(folder, MODEL_NAME, "unpublished", COMPONENT_FILES, cfg.member_max_length, cfg.job_max_length, cfg.dim,
-                               policy.blend_relevance, policy.blend_engagement, {}, {})
-        model = StudentModel(provisional, threads)
+        model = StudentModel(Manifest(folder, MODEL_NAME, "unpublished", COMPONENT_FILES, cfg.member_max_length,
+                                      cfg.job_max_length, cfg.dim, policy.blend_relevance, policy.blend_engagement, {}, {}),
+                             threads)
         check = parity(reference, onnx_scores(model, sample, progress, f"parity {precision}"))
         scored = onnx_scores(model, test_lists, progress, f"evaluate {precision}")
         held_out = evaluate_model(test_lists, ModelScores([s[0] for s in scored], [s[1] for s in scored],
                                                           [s[2] for s in scored], probabilities=True), policy)
         metrics = {k: round(v, 4) for k, v in held_out.items()}
-        metrics |= {"teacher_ndcg@10": teacher_ndcg if teacher_ndcg is not None else float("nan"),
-                    "kept_vs_teacher": round(metrics["ndcg@10"] / teacher_ndcg, 4) if teacher_ndcg else None,
+        metrics |= {"teacher_ndcg@10": teacher_ndcg, "kept_vs_teacher": round(metrics["ndcg@10"] / teacher_ndcg, 4),
                     "held_out_lists": len(test_lists), "held_out_pairs": int(sum(len(l) for l in test_lists))}
+        files = [p.name for p in folder.iterdir()]
         doc = _manifest_doc(folder, files, precision, cfg, policy, metrics | {"parity": check}, cards, created)
         (folder / MANIFEST).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         load_manifest(folder)  # what the service will check
