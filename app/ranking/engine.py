@@ -136,7 +136,7 @@ class RankingEngine:
             return RankOutcome(empty, empty, empty, "ranker", False, np.zeros(0, dtype=bool), counts, steps)
 
         if left_ms() < cost["member"] + cost["score_per_job"] * n:
-            return self._features_only(features, counts, steps)
+            return self._features_only(features, keys, counts, steps)
 
         t = time.perf_counter()
         member_vector = self.model.encode_members([member_text(member)])[0]
@@ -168,11 +168,15 @@ class RankingEngine:
         have = np.array([e is not None for e in embeddings])
         relevance = np.zeros(n, dtype=np.float32)
         engagement = np.zeros(n, dtype=np.float32)
-        if have.any():
-            index = np.flatnonzero(have)
+        # Rows go through the networks in content-key order, not request order: a matrix product's
+        # result can differ in the last bit with a row's position, and a job's score must not
+        # depend on where the request put it.
+        canonical = sorted(range(n), key=keys.__getitem__)
+        index = np.array([i for i in canonical if have[i]], dtype=np.int64)
+        rest = np.array([i for i in canonical if not have[i]], dtype=np.int64)
+        if len(index):
             rel, eng = self.model.score(member_vector, np.stack([embeddings[i] for i in index]), features[index])
             relevance[index], engagement[index] = rel, eng
-        rest = np.flatnonzero(~have)
         if len(rest):
             relevance[rest], engagement[rest] = self.model.score_features(features[rest])
         steps["score"] = _ms_since(t)
@@ -182,9 +186,12 @@ class RankingEngine:
         return RankOutcome(relevance, engagement, self.model.blend(relevance, engagement), tier, bool(len(rest)), have,
                            counts, steps)
 
-    def _features_only(self, features: np.ndarray, counts: dict, steps: dict) -> RankOutcome:
+    def _features_only(self, features: np.ndarray, keys: list[bytes], counts: dict, steps: dict) -> RankOutcome:
         t = time.perf_counter()
-        relevance, engagement = self.model.score_features(features)
+        canonical = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)  # see rank()
+        relevance = np.zeros(len(keys), dtype=np.float32)
+        engagement = np.zeros(len(keys), dtype=np.float32)
+        relevance[canonical], engagement[canonical] = self.model.score_features(features[canonical])
         steps["score"] = _ms_since(t)
         counts["features_only"] = len(features)
         return RankOutcome(relevance, engagement, self.model.blend(relevance, engagement), "features", True,
