@@ -161,3 +161,15 @@ def test_threads_follow_the_cgroup_quota(monkeypatch):
     assert Settings(workers=2).onnx_threads() == 1
     monkeypatch.setattr(config, "_cgroup_quota", lambda: None)
     assert usable_cpus() == 8 and Settings(workers=2).onnx_threads() == 4 and Settings(threads=3).onnx_threads() == 3
+
+
+def test_serving_imports_neither_torch_nor_training():
+    import subprocess
+    import sys
+
+    code = ("import sys, app.main; heavy = sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'training', "
+            "'transformers'}); print(heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
