@@ -23,7 +23,8 @@ def pipeline_run(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("pipeline")
     result = subprocess.run(
         [sys.executable, "-m", "training", "pipeline", "--preset", "tiny", "--data", str(root / "data"),
-         "--runs", str(root / "runs"), "--publish", str(root / "artifacts"), "--no-progress"],
+         "--runs", str(root / "runs"), "--publish", str(root / "artifacts"), "--no-progress",
+         "--max-publish-mb", "500"],  # the tiny student may keep fp32 (125 MB) when its int8 misses the gate
         cwd=REPO, capture_output=True, text=True, timeout=1500,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

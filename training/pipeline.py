@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=Path, help="run folder (default: runs/<preset>)")
     parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML")
     parser.add_argument("--publish", type=Path, metavar="DIR", help="copy the exported model to DIR/<name>")
+    parser.add_argument("--max-publish-mb", type=float, default=50.0, help="refuse to publish a bigger model (MB)")
     parser.add_argument("--resume", action="store_true", help="keep the run folder's earlier outputs (default: start empty)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     args = parser.parse_args(argv)
@@ -46,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         ("data", data_stage.main, common + ["--out", str(data), "--policy", str(args.policy)]),
         ("teachers", teachers_stage.main, run_args),
         ("distill", distill_stage.main, run_args),
-        ("export", export_stage.main, run_args + (["--publish", str(args.publish)] if args.publish else [])),
+        ("export", export_stage.main, run_args + ["--max-publish-mb", str(args.max_publish_mb)]
+         + (["--publish", str(args.publish)] if args.publish else [])),
     ]
     if not args.resume:
         for name in OUTPUTS:
