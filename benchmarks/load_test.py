@@ -115,6 +115,7 @@ def summarise(results: list[dict]) -> dict:
 def profile(model_dir: Path, body: dict, threads: int, repeats: int = 200) -> dict[str, float]:
     """Median ms of each step of one request's path, in this process."""
     from app.domain.featurize import facts_feature_matrix, job_facts, member_facts, member_text
+    from benchmarks.timing import median_ms
     from app.ranking.cache import job_key
     from app.ranking.engine import RankingEngine
     from app.ranking.student import StudentModel
@@ -143,17 +144,7 @@ def profile(model_dir: Path, body: dict, threads: int, repeats: int = 200) -> di
         "engine.rank (all cached)": lambda: engine.rank(request.member, request.candidates, 1e6),
         "response JSON": lambda: json.dumps(response),
     }
-    out = {}
-    for name, fn in steps.items():
-        for _ in range(10):
-            fn()
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - started) * 1000)
-        out[name] = round(statistics.median(times), 3)
-    return out
+    return {name: round(median_ms(fn, repeats, warmup=10), 3) for name, fn in steps.items()}
 
 
 def start_server(model_root: Path, threads: int) -> tuple[subprocess.Popen, str]:

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -33,19 +31,9 @@ from app.domain.featurize import (  # noqa: E402
     facts_feature_matrix, job_facts, job_text, match_feature_matrix, member_facts, member_text, pair_text,
 )
 from app.ranking.student import StudentModel, session_options  # noqa: E402
+from benchmarks.timing import median_ms  # noqa: E402
 
 CANDIDATES = 100
-
-
-def _median_ms(fn, repeats: int, warmup: int = 5) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def teacher_variants(runs: Path) -> dict[str, Path]:
@@ -124,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             }
             return np.argsort(-session.run(None, feeds)[0], kind="stable")
 
-        teacher_ms[variant] = _median_ms(teacher_request, max(5, args.repeats // 10), warmup=2)
-    student_ms = _median_ms(student_request, args.repeats * 4)
+        teacher_ms[variant] = median_ms(teacher_request, max(5, args.repeats // 10), warmup=2)
+    student_ms = median_ms(student_request, args.repeats * 4)
     fastest = min(teacher_ms, key=teacher_ms.get)
     metrics = student.manifest.metrics
     kept = metrics["ndcg@10"] / metrics["teacher_ndcg@10"] if metrics.get("teacher_ndcg@10") else float("nan")
