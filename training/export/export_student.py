@@ -54,6 +54,18 @@ class ExportError(ValueError):
     """The export did not pass its gate (the message says which figure failed)."""
 
 
+def _load_weights(module: torch.nn.Module, path: Path, strict: bool):
+    """load_state_dict from a distill checkpoint; one readable error when it is missing or from another version."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: not found (run `python -m training distill` first)")
+    try:
+        return module.load_state_dict(torch.load(path, map_location="cpu"), strict=strict)
+    except RuntimeError as exc:  # missing keys or shapes of another student version
+        lines = str(exc).splitlines()
+        detail = lines[1].strip() if len(lines) > 1 else str(exc)
+        raise ValueError(f"{path}: made by another student version ({detail}); re-run `python -m training distill`") from None
+
+
 def load_student(runs: Path, cfg: StudentConfig):
     """(student with its encoder, features-tier scorer, tokenizer, encoder card) from runs/<preset>/student/."""
     path = runs / "student" / "student.pt"
@@ -61,15 +73,12 @@ def load_student(runs: Path, cfg: StudentConfig):
         raise FileNotFoundError(f"{path}: no trained student (run `python -m training distill` first)")
     tokenizer, encoder, card = load_encoder(cfg.layers)
     student = RankerStudent(encoder, encoder.config.hidden_size, cfg.dim)
-    missing, unexpected = student.load_state_dict(torch.load(path, map_location="cpu"), strict=False)
+    missing, unexpected = _load_weights(student, path, strict=False)  # the frozen encoder is not in the file
     if unexpected or any(not key.startswith("encoder.") for key in missing):
         raise ValueError(f"{path}: does not match the student (missing {missing[:3]}, unexpected {unexpected[:3]})")
     student.eval()
-    features_path = runs / "student" / "features.pt"
-    if not features_path.is_file():
-        raise FileNotFoundError(f"{features_path}: no features-tier scorer (re-run `python -m training distill`)")
     scorer = FeatureScorer()
-    scorer.load_state_dict(torch.load(features_path, map_location="cpu"))
+    _load_weights(scorer, runs / "student" / "features.pt", strict=True)
     scorer.eval()
     return student, scorer, tokenizer, card
 
@@ -214,8 +223,8 @@ def export_student(data_dir: Path, runs: Path, teacher_cfg, cfg: StudentConfig, 
         model = StudentModel(Manifest(folder, MODEL_NAME, "unpublished", COMPONENT_FILES, cfg.member_max_length,
                                       cfg.job_max_length, cfg.dim, policy.blend_relevance, policy.blend_engagement, {}, {}),
                              threads)
-        check = parity(reference, onnx_scores(model, sample, progress, f"parity {precision}"))
         scored = onnx_scores(model, test_lists, progress, f"evaluate {precision}")
+        check = parity(reference, scored[: len(sample)])  # the sample is the first lists scored
         held_out = evaluate_model(test_lists, ModelScores([s[0] for s in scored], [s[1] for s in scored],
                                                           [s[2] for s in scored], probabilities=True), policy)
         metrics = {k: round(v, 4) for k, v in held_out.items()}
