@@ -62,3 +62,14 @@ def test_export_refuses_a_missing_student(tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error:") and "student.pt" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_export_refuses_a_student_of_another_version(tmp_path):
+    import torch
+
+    (tmp_path / "student").mkdir()
+    torch.save({"interaction.relevance.weight": torch.zeros(5, 7)}, tmp_path / "student" / "student.pt")
+    result = subprocess.run([sys.executable, "-m", "training", "export", "--preset", "tiny", "--runs", str(tmp_path)],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "made by another student version" in result.stderr and "re-run `python -m training distill`" in result.stderr
