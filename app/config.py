@@ -1,16 +1,16 @@
 """The service's one settings object. Every knob has a default and a `JOBRANK_*` environment variable.
 
-    JOBRANK_ARTIFACTS=artifacts      folder of model folders (each with manifest.json)
-    JOBRANK_MODEL=jobrank-ranker     model that answers /v1/rank (default: that name, else the first found)
-    JOBRANK_DEFAULT_BUDGET_MS=50     latency budget when a request gives none
-    JOBRANK_MAX_CANDIDATES=1000      candidates per /v1/rank request (and jobs per PUT /v1/jobs)
-    JOBRANK_MAX_BODY_BYTES=8000000   request bodies above this get 413
-    JOBRANK_WORKERS=1                uvicorn worker processes (onnxruntime threads are divided among them)
-    JOBRANK_THREADS=0                onnxruntime intra-op threads per worker; 0 = usable CPUs / workers
-    JOBRANK_CACHE_SIZE=50000         job embeddings kept (LRU)
-    JOBRANK_ADMIN_TOKEN=             bearer token for POST /v1/admin/reload; empty = reload endpoint disabled
-    JOBRANK_LOG_LEVEL=info
-    JOBRANK_LOG_PROFILES=false       log member profiles (off: only ids, counts and timings are logged)
+JOBRANK_ARTIFACTS=artifacts      folder of model folders (each with manifest.json)
+JOBRANK_MODEL=jobrank-ranker     model that answers /v1/rank (default: that name, else the first found)
+JOBRANK_DEFAULT_BUDGET_MS=50     latency budget when a request gives none
+JOBRANK_MAX_CANDIDATES=1000      candidates per /v1/rank request (and jobs per PUT /v1/jobs)
+JOBRANK_MAX_BODY_BYTES=8000000   request bodies above this get 413
+JOBRANK_WORKERS=1                uvicorn worker processes (onnxruntime threads are divided among them)
+JOBRANK_THREADS=0                onnxruntime intra-op threads per worker; 0 = usable CPUs / workers
+JOBRANK_CACHE_SIZE=50000         job embeddings kept (LRU)
+JOBRANK_ADMIN_TOKEN=             bearer token for POST /v1/admin/reload; empty = reload endpoint disabled
+JOBRANK_LOG_LEVEL=info
+JOBRANK_LOG_PROFILES=false       log member profiles (off: only ids, counts and timings are logged)
 """
 
 from __future__ import annotations
@@ -60,15 +60,21 @@ class Settings(BaseModel):
         return value or None
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
         """Settings from JOBRANK_* variables (and keyword overrides, for tests)."""
         environ = os.environ if environ is None else environ
-        values = {name: environ[ENV_PREFIX + name.upper()] for name in cls.model_fields if ENV_PREFIX + name.upper() in environ}
+        values = {
+            name: environ[ENV_PREFIX + name.upper()]
+            for name in cls.model_fields
+            if ENV_PREFIX + name.upper() in environ
+        }
         values |= overrides
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
-            problems = [f"{ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors(include_url=False)]
+            problems = [
+                f"{ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors(include_url=False)
+            ]
             raise SettingsError("bad settings: " + "; ".join(problems)) from None
 
     def onnx_threads(self) -> int:

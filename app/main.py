@@ -27,7 +27,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
     app = FastAPI(
-        title="jobrank", version=API_VERSION, lifespan=lifespan,
+        title="jobrank",
+        version=API_VERSION,
+        lifespan=lifespan,
         description="Ranks candidate jobs for a member with a distilled two-tower student under a latency budget.",
     )
     registry = ModelRegistry(settings.artifacts, settings.model, settings.onnx_threads(), settings.cache_size)

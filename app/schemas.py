@@ -26,8 +26,13 @@ class RankRequest(_Strict):
     member: Member
     candidates: list[Job] = Field(description="jobs to rank (distinct job_id)")
     top_k: int | None = Field(None, ge=1, description="return the best k (default: all)")
-    budget_ms: float | None = Field(None, gt=0, le=MAX_BUDGET_MS, allow_inf_nan=False,
-                                    description="latency budget (default: JOBRANK_DEFAULT_BUDGET_MS)")
+    budget_ms: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_BUDGET_MS,
+        allow_inf_nan=False,
+        description="latency budget (default: JOBRANK_DEFAULT_BUDGET_MS)",
+    )
     explain: bool = Field(False, description="add how each job was scored and where the time went")
 
 

@@ -58,16 +58,22 @@ def build_requests(data_dir: Path, count: int, candidates: int, seed: int = 0) -
             extra = catalogue[rng.choice(list(catalogue))]
             if all(extra["job_id"] != j["job_id"] for j in jobs):
                 jobs.append(extra)
-        bodies.append({"request_id": f"load-{i}", "member": candidate_list.member.model_dump(mode="json"),
-                       "candidates": jobs})
+        bodies.append(
+            {"request_id": f"load-{i}", "member": candidate_list.member.model_dump(mode="json"), "candidates": jobs}
+        )
     used = {j["job_id"]: j for body in bodies for j in body["candidates"]}
     return bodies, list(used.values())
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
     array = np.asarray(values)
-    return {"p50": float(np.percentile(array, 50)), "p90": float(np.percentile(array, 90)),
-            "p99": float(np.percentile(array, 99)), "max": float(array.max()), "mean": float(array.mean())}
+    return {
+        "p50": float(np.percentile(array, 50)),
+        "p90": float(np.percentile(array, 90)),
+        "p99": float(np.percentile(array, 99)),
+        "max": float(array.max()),
+        "mean": float(array.mean()),
+    }
 
 
 async def open_loop(url: str, payloads: list[bytes], rate: float) -> list[dict]:
@@ -84,12 +90,21 @@ async def open_loop(url: str, payloads: list[bytes], rate: float) -> list[dict]:
                 response = await client.post("/v1/rank", content=payload, headers={"content-type": "application/json"})
                 done = time.perf_counter()
                 body = response.json() if response.status_code == 200 else {}
-                results.append({"status": response.status_code, "latency_ms": (done - scheduled) * 1000,
-                                "server_ms": body.get("timing", {}).get("total_ms"), "tier": body.get("tier"),
-                                "degraded": body.get("degraded"), "budget_ms": body.get("timing", {}).get("budget_ms"),
-                                "steps": (body.get("explain") or {}).get("steps_ms")})
+                results.append(
+                    {
+                        "status": response.status_code,
+                        "latency_ms": (done - scheduled) * 1000,
+                        "server_ms": body.get("timing", {}).get("total_ms"),
+                        "tier": body.get("tier"),
+                        "degraded": body.get("degraded"),
+                        "budget_ms": body.get("timing", {}).get("budget_ms"),
+                        "steps": (body.get("explain") or {}).get("steps_ms"),
+                    }
+                )
             except httpx.HTTPError as exc:
-                results.append({"status": f"error: {type(exc).__name__}", "latency_ms": (time.perf_counter() - scheduled) * 1000})
+                results.append(
+                    {"status": f"error: {type(exc).__name__}", "latency_ms": (time.perf_counter() - scheduled) * 1000}
+                )
 
         await asyncio.gather(*(one(i, p) for i, p in enumerate(payloads)))
         return results
@@ -97,9 +112,12 @@ async def open_loop(url: str, payloads: list[bytes], rate: float) -> list[dict]:
 
 def summarise(results: list[dict]) -> dict:
     ok = [r for r in results if r["status"] == 200]
-    summary = {"requests": len(results), "ok": len(ok),
-               "statuses": {str(s): sum(1 for r in results if r["status"] == s) for s in {r["status"] for r in results}},
-               "latency_ms": percentiles([r["latency_ms"] for r in results])}
+    summary = {
+        "requests": len(results),
+        "ok": len(ok),
+        "statuses": {str(s): sum(1 for r in results if r["status"] == s) for s in {r["status"] for r in results}},
+        "latency_ms": percentiles([r["latency_ms"] for r in results]),
+    }
     if ok:
         summary["server_ms"] = percentiles([r["server_ms"] for r in ok])
         summary["degraded_share"] = sum(bool(r["degraded"]) for r in ok) / len(ok)
@@ -107,19 +125,21 @@ def summarise(results: list[dict]) -> dict:
         summary["over_budget"] = sum(1 for r in ok if r["server_ms"] > r["budget_ms"])
         steps = [r["steps"] for r in ok if r.get("steps")]
         if steps:
-            summary["server_steps_ms_median"] = {k: round(statistics.median(s.get(k, 0.0) for s in steps), 3)
-                                                 for k in sorted({k for s in steps for k in s})}
+            summary["server_steps_ms_median"] = {
+                k: round(statistics.median(s.get(k, 0.0) for s in steps), 3)
+                for k in sorted({k for s in steps for k in s})
+            }
     return summary
 
 
 def profile(model_dir: Path, body: dict, threads: int, repeats: int = 200) -> dict[str, float]:
     """Median ms of each step of one request's path, in this process."""
     from app.domain.featurize import facts_feature_matrix, job_facts, member_facts, member_text
-    from benchmarks.timing import median_ms
     from app.ranking.cache import job_key
     from app.ranking.engine import RankingEngine
     from app.ranking.student import StudentModel
     from app.schemas import RankRequest
+    from benchmarks.timing import median_ms
 
     engine = RankingEngine(StudentModel.load(model_dir, threads), cache_size=10_000)
     engine.warm_up()
@@ -131,8 +151,12 @@ def profile(model_dir: Path, body: dict, threads: int, repeats: int = 200) -> di
     jobs_matrix = np.stack([e.embedding for e in engine.cache.get_many([job_key(j) for j in request.candidates])])
     features = facts_feature_matrix(member_facts(request.member), facts)
     outcome = engine.rank(request.member, request.candidates, 1e6)
-    response = {"results": [{"job_id": j.job_id, "rank": i, "score": float(s), "scores": {"relevance": 1.0, "engagement": 0.5}}
-                            for i, (j, s) in enumerate(zip(request.candidates, outcome.score))]}
+    response = {
+        "results": [
+            {"job_id": j.job_id, "rank": i, "score": float(s), "scores": {"relevance": 1.0, "engagement": 0.5}}
+            for i, (j, s) in enumerate(zip(request.candidates, outcome.score, strict=False))
+        ]
+    }
     steps = {
         "json parse": lambda: json.loads(raw),
         "validation (pydantic)": lambda: RankRequest.model_validate(json.loads(raw)),
@@ -154,8 +178,23 @@ def start_server(model_root: Path, threads: int) -> tuple[subprocess.Popen, str]
     env = {**os.environ, "JOBRANK_ARTIFACTS": str(model_root), "JOBRANK_LOG_LEVEL": "warning"}
     if threads:
         env["JOBRANK_THREADS"] = str(threads)
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
-                                "--no-access-log", "--log-level", "warning"], cwd=REPO, env=env)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -208,31 +247,45 @@ def main(argv: list[str] | None = None) -> int:
         cached_payloads = [json.dumps({**b, "budget_ms": args.budget_ms, "explain": True}).encode() for b in bodies]
         cached = summarise(asyncio.run(open_loop(url, cached_payloads, args.rate)))
         new_count = int(args.new_jobs_rate * args.seconds)
-        new_payloads = [json.dumps({**fresh(bodies[i % len(bodies)], f"n{i}"), "budget_ms": args.budget_ms,
-                                    "explain": True}).encode() for i in range(new_count)]
+        new_payloads = [
+            json.dumps(
+                {**fresh(bodies[i % len(bodies)], f"n{i}"), "budget_ms": args.budget_ms, "explain": True}
+            ).encode()
+            for i in range(new_count)
+        ]
         new_jobs = summarise(asyncio.run(open_loop(url, new_payloads, args.new_jobs_rate)))
     finally:
         if process is not None:
             process.terminate()
             process.wait(10)
-    report = {"url": url if args.url else "started here", "rate": args.rate, "seconds": args.seconds,
-              "candidates": args.candidates, "budget_ms": args.budget_ms, "cached": cached,
-              "new_jobs": {"rate": args.new_jobs_rate, **new_jobs}}
+    report = {
+        "url": url if args.url else "started here",
+        "rate": args.rate,
+        "seconds": args.seconds,
+        "candidates": args.candidates,
+        "budget_ms": args.budget_ms,
+        "cached": cached,
+        "new_jobs": {"rate": args.new_jobs_rate, **new_jobs},
+    }
     if not args.skip_profile:
         report["profile_ms"] = profile(args.model, {**bodies[0]}, args.threads or 2)
     out = REPO / "runs" / "benchmarks"
     out.mkdir(parents=True, exist_ok=True)
     (out / "load_test.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     lat = cached["latency_ms"]
-    print(f"cached, {args.rate:g} rps x {args.seconds:g} s, {args.candidates} candidates: "
-          f"p50 {lat['p50']:.1f} ms, p90 {lat['p90']:.1f}, p99 {lat['p99']:.1f}, max {lat['max']:.1f}; "
-          f"{cached['ok']}/{cached['requests']} answered 200 (target p99 <= 25 ms, all 200)")
+    print(
+        f"cached, {args.rate:g} rps x {args.seconds:g} s, {args.candidates} candidates: "
+        f"p50 {lat['p50']:.1f} ms, p90 {lat['p90']:.1f}, p99 {lat['p99']:.1f}, max {lat['max']:.1f}; "
+        f"{cached['ok']}/{cached['requests']} answered 200 (target p99 <= 25 ms, all 200)"
+    )
     if "server_steps_ms_median" in cached:
         print(f"  server steps (median ms): {cached['server_steps_ms_median']}")
     lat = new_jobs["latency_ms"]
-    print(f"every job new, {args.new_jobs_rate:g} rps: p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f}; "
-          f"degraded {new_jobs.get('degraded_share', 0):.0%}, tiers {new_jobs.get('tiers')}, "
-          f"over budget {new_jobs.get('over_budget')}, statuses {new_jobs['statuses']}")
+    print(
+        f"every job new, {args.new_jobs_rate:g} rps: p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f}; "
+        f"degraded {new_jobs.get('degraded_share', 0):.0%}, tiers {new_jobs.get('tiers')}, "
+        f"over budget {new_jobs.get('over_budget')}, statuses {new_jobs['statuses']}"
+    )
     if "profile_ms" in report:
         print("  in-process profile (median ms): " + ", ".join(f"{k} {v}" for k, v in report["profile_ms"].items()))
     print(f"-> {out / 'load_test.json'}")

@@ -28,7 +28,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.domain.featurize import (  # noqa: E402
-    facts_feature_matrix, job_facts, job_text, match_feature_matrix, member_facts, member_text, pair_text,
+    facts_feature_matrix,
+    job_facts,
+    job_text,
+    match_feature_matrix,
+    member_facts,
+    member_text,
+    pair_text,
 )
 from app.ranking.student import StudentModel, session_options  # noqa: E402
 from benchmarks.timing import median_ms  # noqa: E402
@@ -42,8 +48,11 @@ def teacher_variants(runs: Path) -> dict[str, Path]:
     from training.teachers.train import load_teacher
 
     out = runs / "export" / "teacher"
-    paths = {"fp32": out / "relevance.fp32.onnx", "fused fp32": out / "relevance.fused.onnx",
-             "int8": out / "relevance.int8.onnx"}
+    paths = {
+        "fp32": out / "relevance.fp32.onnx",
+        "fused fp32": out / "relevance.fused.onnx",
+        "int8": out / "relevance.int8.onnx",
+    }
     if not all(p.is_file() for p in paths.values()):
         teacher, _, _ = load_teacher(runs / "teachers" / "relevance")
         export_teacher(teacher, paths["fp32"])
@@ -140,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     for variant, ms in teacher_ms.items():
         print(f"relevance teacher onnx {variant:<11}: {ms:.1f} ms")
     print(f"speed ratio vs fastest teacher ({fastest}): {result['speed_ratio']}x  (target >= 100x)")
-    print(f"NDCG@10 student {metrics['ndcg@10']} / teacher {metrics.get('teacher_ndcg@10')} = kept {kept:.3f}  (target >= 0.97)")
+    print(
+        f"NDCG@10 student {metrics['ndcg@10']} / teacher {metrics.get('teacher_ndcg@10')} = kept {kept:.3f}  (target >= 0.97)"
+    )
     if pipeline:
         print(f"pipeline: {pipeline['total'] / 60:.1f} min  (target <= 75 min)")
     print(f"-> {out / 'student_vs_teacher.json'}")

@@ -81,7 +81,12 @@ def tiny_dataset(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tiny")
     preset = PRESETS["tiny"]
     args = argparse.Namespace(
-        preset="tiny", out=out, seed=preset.seed, members=None, jobs=None, no_progress=True,
+        preset="tiny",
+        out=out,
+        seed=preset.seed,
+        members=None,
+        jobs=None,
+        no_progress=True,
         policy=Path("training/policy/policy.toml"),
     )
     build_dataset(args)

@@ -13,13 +13,19 @@ from training.policy.policy import PolicyError
 
 STAGES = {
     "esco-subset": ("training.data.esco_subset", "rebuild training/data/occupations.json from the ESCO CSVs"),
-    "generate": ("training.data.generate", "generate a seeded marketplace (members, jobs, candidate pairs, engagement)"),
+    "generate": (
+        "training.data.generate",
+        "generate a seeded marketplace (members, jobs, candidate pairs, engagement)",
+    ),
     "judge": ("training.policy.labelling", "grade every pair under the product policy (labels.jsonl)"),
     "data": ("training.data.pipeline", "generate, then judge: a labelled dataset in one command"),
     "train-teacher": ("training.teachers.train", "fine-tune the relevance or engagement cross-encoder teacher"),
     "score-teachers": ("training.teachers.score", "score the selected pairs with both teachers (soft labels, sharded)"),
     "evaluate": ("training.evaluation.evaluate", "teachers vs baselines on held-out members: metrics.json, PNG, table"),
-    "teachers": ("training.teachers.pipeline", "train both teachers, score the pairs, evaluate: the whole teacher stage, timed"),
+    "teachers": (
+        "training.teachers.pipeline",
+        "train both teachers, score the pairs, evaluate: the whole teacher stage, timed",
+    ),
     "distill": ("training.distill.train", "multi-teacher distillation of the ranker student: ablation + scaling curve"),
     "export": ("training.export.export_student", "the student to ONNX (fp32 + int8), parity-gated, with manifest.json"),
     "pipeline": ("training.pipeline", "the whole offline pipeline: data -> teachers -> students -> ONNX, timed"),

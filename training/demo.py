@@ -19,7 +19,11 @@ from training.policy.policy import DEFAULT_POLICY_PATH
 
 
 def _explain(label: dict) -> str:
-    notes = [f"{name}: {rule['detail']}" for name, rule in label["rules"].items() if rule["effect"] not in ("pass", "skipped")]
+    notes = [
+        f"{name}: {rule['detail']}"
+        for name, rule in label["rules"].items()
+        if rule["effect"] not in ("pass", "skipped")
+    ]
     return "; ".join(notes)
 
 
@@ -31,8 +35,12 @@ def show_member(root: Path, member_id: str | None, top: int) -> str:
         raise DataFileError(f"{root / layout.MEMBERS}: member_id: '{member_id}' not found")
     jobs = {obj["job_id"]: obj for _, obj in read_json_lines(root / layout.JOBS)}
     labels = [obj for _, obj in read_json_lines(root / layout.LABELS) if obj["member_id"] == member_id]
-    actions = {obj["job_id"]: obj.get("action") for _, obj in read_json_lines(root / layout.PAIRS) if obj["member_id"] == member_id}
-    labels.sort(key=lambda l: (-l["grade"], -l["coverage"]))
+    actions = {
+        obj["job_id"]: obj.get("action")
+        for _, obj in read_json_lines(root / layout.PAIRS)
+        if obj["member_id"] == member_id
+    }
+    labels.sort(key=lambda lst: (-lst["grade"], -lst["coverage"]))
     m = members[member_id]
     lines = [
         f"member {member_id}: {m['headline']!r}, {m['seniority']}, {m['location']['city']} {m['location']['country']}, "
@@ -48,7 +56,10 @@ def show_member(root: Path, member_id: str | None, top: int) -> str:
             f"({job['location']['city']} {job['location']['country']}, {job['workplace_type']}); member action: {actions.get(label['job_id'])}"
         )
         why = _explain(label)
-        lines.append(f"      {label['function'].replace('_', ' ')}, coverage {label['coverage']:.0%}" + (f"; {why}" if why else ""))
+        lines.append(
+            f"      {label['function'].replace('_', ' ')}, coverage {label['coverage']:.0%}"
+            + (f"; {why}" if why else "")
+        )
     return "\n".join(lines)
 
 
@@ -65,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the demo."""
     parser = argparse.ArgumentParser(prog="python -m training demo", description=__doc__.splitlines()[0])
     add_arguments(parser)
-    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (default: the bundled policy)")
+    parser.add_argument(
+        "--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (default: the bundled policy)"
+    )
     parser.add_argument("--member", help="member_id to show (default: the first member)")
     parser.add_argument("--top", type=int, default=8, help="how many of the best candidates to show")
     parser.add_argument("--rebuild", action="store_true", help="regenerate the dataset even if it exists")
@@ -75,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         build_dataset(args)
     card = json.loads((root / layout.CARD).read_text(encoding="utf-8"))
     counts = card["counts"]
-    print(f"dataset {root}: {counts['members']} members, {counts['jobs']} jobs, {counts['pairs']} pairs (seed {card['seed']})")
+    print(
+        f"dataset {root}: {counts['members']} members, {counts['jobs']} jobs, {counts['pairs']} pairs (seed {card['seed']})"
+    )
     print(summary_line(card["labels"]))
     print()
     print(show_member(root, args.member, args.top))

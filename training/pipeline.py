@@ -22,7 +22,6 @@ from training.policy.policy import DEFAULT_POLICY_PATH
 from training.teachers import pipeline as teachers_stage
 from training.teachers.config import PRESETS
 
-
 # What the stages write under the run folder (only these are removed when starting afresh).
 OUTPUTS = ("teachers", "teacher_scores", "eval", "student", "export", "benchmarks", "timings.json", "pipeline.json")
 
@@ -36,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML")
     parser.add_argument("--publish", type=Path, metavar="DIR", help="copy the exported model to DIR/<name>")
     parser.add_argument("--max-publish-mb", type=float, default=50.0, help="refuse to publish a bigger model (MB)")
-    parser.add_argument("--resume", action="store_true", help="keep the run folder's earlier outputs (default: start empty)")
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the run folder's earlier outputs (default: start empty)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     args = parser.parse_args(argv)
     data = args.data or Path("data") / args.preset
@@ -47,8 +48,13 @@ def main(argv: list[str] | None = None) -> int:
         ("data", data_stage.main, common + ["--out", str(data), "--policy", str(args.policy)]),
         ("teachers", teachers_stage.main, run_args),
         ("distill", distill_stage.main, run_args),
-        ("export", export_stage.main, run_args + ["--max-publish-mb", str(args.max_publish_mb)]
-         + (["--publish", str(args.publish)] if args.publish else [])),
+        (
+            "export",
+            export_stage.main,
+            run_args
+            + ["--max-publish-mb", str(args.max_publish_mb)]
+            + (["--publish", str(args.publish)] if args.publish else []),
+        ),
     ]
     if not args.resume:
         for name in OUTPUTS:
@@ -67,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             return code
     seconds["total"] = round(sum(seconds.values()), 1)
     runs.mkdir(parents=True, exist_ok=True)
-    (runs / "pipeline.json").write_text(json.dumps({"preset": args.preset, "seconds": seconds}, indent=2) + "\n",
-                                        encoding="utf-8")
+    (runs / "pipeline.json").write_text(
+        json.dumps({"preset": args.preset, "seconds": seconds}, indent=2) + "\n", encoding="utf-8"
+    )
     print(f"pipeline ({args.preset}): " + ", ".join(f"{k} {v} s" for k, v in seconds.items()))
     return 0

@@ -15,8 +15,17 @@ from app import metrics
 from app.logs import request_id_var
 
 log = logging.getLogger("jobrank.access")
-ROUTES = {"/v1/rank", "/v1/jobs", "/v1/models", "/v1/admin/reload", "/healthz", "/readyz", "/metrics", "/docs",
-          "/openapi.json"}
+ROUTES = {
+    "/v1/rank",
+    "/v1/jobs",
+    "/v1/models",
+    "/v1/admin/reload",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/docs",
+    "/openapi.json",
+}
 QUIET = {"/healthz", "/readyz", "/metrics"}  # probes and scrapes: metrics only, no access log line
 
 
@@ -43,7 +52,9 @@ class ServiceMiddleware:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + [(b"x-request-id", state["request_id"].encode("latin-1", "replace"))]
+                message["headers"] = list(message["headers"]) + [
+                    (b"x-request-id", state["request_id"].encode("latin-1", "replace"))
+                ]
             await send(message)
 
         try:
@@ -65,8 +76,17 @@ class ServiceMiddleware:
             metrics.REQUESTS.labels(route, str(status["code"])).inc()
             metrics.REQUEST_LATENCY.labels(route, extra.get("model", "-"), extra.get("tier", "-")).observe(seconds)
             if route not in QUIET:
-                log.info("request", extra={"request_id": state["request_id"], "method": scope["method"], "route": route,
-                                           "status": status["code"], "ms": round(seconds * 1000, 2), **extra})
+                log.info(
+                    "request",
+                    extra={
+                        "request_id": state["request_id"],
+                        "method": scope["method"],
+                        "route": route,
+                        "status": status["code"],
+                        "ms": round(seconds * 1000, 2),
+                        **extra,
+                    },
+                )
             request_id_var.reset(token)
 
     async def _read_body(self, receive) -> tuple[bytes, bool]:
@@ -85,9 +105,16 @@ class ServiceMiddleware:
         return b"".join(chunks), False
 
     async def _too_large(self, send) -> None:
-        body = json.dumps({"detail": f"body: larger than {self.max_body_bytes} bytes (JOBRANK_MAX_BODY_BYTES)"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            {"detail": f"body: larger than {self.max_body_bytes} bytes (JOBRANK_MAX_BODY_BYTES)"}
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

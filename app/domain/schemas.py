@@ -122,9 +122,7 @@ def _dedupe(items: list[str]) -> list[str]:
     return out
 
 
-Identifier = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_CHARS)
-]
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_CHARS)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_SHORT_TEXT_CHARS)]
 RequiredShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SHORT_TEXT_CHARS)
@@ -135,9 +133,7 @@ CountryCode = Annotated[
 CurrencyCode = Annotated[
     str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_known_currency)
 ]
-SkillName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SKILL_CHARS)
-]
+SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SKILL_CHARS)]
 SkillList = Annotated[list[SkillName], Field(max_length=MAX_SKILLS), AfterValidator(_dedupe)]
 Amount = Annotated[float, Field(ge=0, le=MAX_SALARY_AMOUNT, allow_inf_nan=False)]
 
@@ -170,7 +166,7 @@ class SalaryRange(_Strict):
     period: PayPeriod = PayPeriod.year
 
     @model_validator(mode="after")
-    def _ordered(self) -> "SalaryRange":
+    def _ordered(self) -> SalaryRange:
         if self.min > self.max:
             raise ValueError(f"min ({self.min:g}) must not exceed max ({self.max:g})")
         return self
@@ -189,12 +185,8 @@ class Member(_Strict):
     workplace_preference: WorkplacePreference = WorkplacePreference.any
     open_to_relocation: bool = False
     min_salary: MinSalary | None = None
-    work_authorization: Annotated[
-        list[CountryCode], Field(max_length=MAX_AUTHORIZATIONS), AfterValidator(_dedupe)
-    ] = []
-    industries: Annotated[
-        list[RequiredShortText], Field(max_length=MAX_INDUSTRIES), AfterValidator(_dedupe)
-    ] = []
+    work_authorization: Annotated[list[CountryCode], Field(max_length=MAX_AUTHORIZATIONS), AfterValidator(_dedupe)] = []
+    industries: Annotated[list[RequiredShortText], Field(max_length=MAX_INDUSTRIES), AfterValidator(_dedupe)] = []
 
     def authorized_countries(self) -> frozenset[str]:
         """Countries the member may work in; an empty list means the home country only."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 
 DEFAULT_LEXICON_PATH = Path(__file__).with_name("skills_lexicon.json")
 
@@ -72,7 +72,7 @@ class SkillLexicon:
         self._max_phrase = max((len(k) for k in self._phrases), default=0)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "SkillLexicon":
+    def from_file(cls, path: str | Path) -> SkillLexicon:
         """Load a lexicon JSON: {"families": {family: {name: [aliases]}}, "text_ambiguous": [...]}."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -41,7 +41,11 @@ class CostModel:
         self.ms: dict[str, float] = {
             # "fixed": what a request costs after the engine returns (sorting, the response); the
             # route measures it.
-            "member": 3.0, "encode_per_job": 3.0, "score_per_job": 0.02, "features_per_job": 0.02, "fixed": 1.0,
+            "member": 3.0,
+            "encode_per_job": 3.0,
+            "score_per_job": 0.02,
+            "features_per_job": 0.02,
+            "fixed": 1.0,
         }
 
     def observe(self, name: str, value_ms: float) -> None:
@@ -91,7 +95,7 @@ class RankingEngine:
         started = time.perf_counter()
         vectors = self.model.encode_jobs([job_text(job) for job in jobs])
         entries = [CachedJob(vectors[i], facts[i]) for i in range(len(jobs))]
-        self.cache.put_many(list(zip(keys, entries)))
+        self.cache.put_many(list(zip(keys, entries, strict=False)))
         self.costs.observe("encode_per_job", _ms_since(started) / max(1, len(jobs)))
         return entries
 
@@ -114,7 +118,7 @@ class RankingEngine:
         t = time.perf_counter()
         keys = [job_key(job) for job in jobs]
         found = self.cache.get_many(keys)
-        facts = [entry.facts if entry is not None else job_facts(job) for entry, job in zip(found, jobs)]
+        facts = [entry.facts if entry is not None else job_facts(job) for entry, job in zip(found, jobs, strict=False)]
         member_side = member_facts(member)
         features = facts_feature_matrix(member_side, facts)
         steps["prepare"] = _ms_since(t)
@@ -158,7 +162,7 @@ class RankingEngine:
                     break
                 chunk = misses[encoded : encoded + chunk_size]
                 entries = self._encode([jobs[i] for i in chunk], [keys[i] for i in chunk], [facts[i] for i in chunk])
-                for i, entry in zip(chunk, entries):
+                for i, entry in zip(chunk, entries, strict=False):
                     embeddings[i] = entry.embedding
                 encoded += chunk_size
             counts["encoded"] = encoded
@@ -183,8 +187,9 @@ class RankingEngine:
         self.costs.observe("score_per_job", steps["score"] / n)
         counts["features_only"] = int(len(rest))
         tier = "ranker" if not len(rest) else "ranker+features"
-        return RankOutcome(relevance, engagement, self.model.blend(relevance, engagement), tier, bool(len(rest)), have,
-                           counts, steps)
+        return RankOutcome(
+            relevance, engagement, self.model.blend(relevance, engagement), tier, bool(len(rest)), have, counts, steps
+        )
 
     def _features_only(self, features: np.ndarray, keys: list[bytes], counts: dict, steps: dict) -> RankOutcome:
         t = time.perf_counter()
@@ -194,8 +199,16 @@ class RankingEngine:
         relevance[canonical], engagement[canonical] = self.model.score_features(features[canonical])
         steps["score"] = _ms_since(t)
         counts["features_only"] = len(features)
-        return RankOutcome(relevance, engagement, self.model.blend(relevance, engagement), "features", True,
-                           np.zeros(len(features), dtype=bool), counts, steps)
+        return RankOutcome(
+            relevance,
+            engagement,
+            self.model.blend(relevance, engagement),
+            "features",
+            True,
+            np.zeros(len(features), dtype=bool),
+            counts,
+            steps,
+        )
 
     # -- start-up --------------------------------------------------------------------------------
     def warm_up(self) -> dict[str, float]:
@@ -222,7 +235,12 @@ class RankingEngine:
         again = self.model.rank(member, list(reversed(jobs)))
         if len(first.score) != len(jobs) or not np.all(np.isfinite(first.score)):
             raise ValueError("smoke ranking: scores missing or not finite")
-        if first.relevance.min() < 0 or first.relevance.max() > 4 or first.engagement.min() < 0 or first.engagement.max() > 1:
+        if (
+            first.relevance.min() < 0
+            or first.relevance.max() > 4
+            or first.engagement.min() < 0
+            or first.engagement.max() > 1
+        ):
             raise ValueError("smoke ranking: head outputs out of range")
         if not np.allclose(first.score, again.score[::-1], atol=1e-5):
             raise ValueError("smoke ranking: scores depend on candidate order")
@@ -232,22 +250,52 @@ class RankingEngine:
 
 def smoke_request() -> tuple[Member, list[Job]]:
     """A fixed member and four jobs from clearly good to clearly bad (start-up checks and warm-up)."""
-    member = Member.model_validate({
-        "member_id": "smoke", "headline": "Senior backend engineer", "summary": "Python, SQL and Kubernetes; 8 years.",
-        "skills": ["Python", "SQL", "Kubernetes", "Git"], "years_experience": 8, "seniority": "mid_senior",
-        "location": {"country": "DE", "city": "Berlin"}, "workplace_preference": "hybrid",
-        "min_salary": {"amount": 70000, "currency": "EUR"},
-    })
-    base = {"company": "Acme", "location": {"country": "DE", "city": "Berlin"}, "workplace_type": "hybrid",
-            "seniority": "mid_senior", "salary": {"min": 70000, "max": 90000, "currency": "EUR"}}
+    member = Member.model_validate(
+        {
+            "member_id": "smoke",
+            "headline": "Senior backend engineer",
+            "summary": "Python, SQL and Kubernetes; 8 years.",
+            "skills": ["Python", "SQL", "Kubernetes", "Git"],
+            "years_experience": 8,
+            "seniority": "mid_senior",
+            "location": {"country": "DE", "city": "Berlin"},
+            "workplace_preference": "hybrid",
+            "min_salary": {"amount": 70000, "currency": "EUR"},
+        }
+    )
+    base = {
+        "company": "Acme",
+        "location": {"country": "DE", "city": "Berlin"},
+        "workplace_type": "hybrid",
+        "seniority": "mid_senior",
+        "salary": {"min": 70000, "max": 90000, "currency": "EUR"},
+    }
     jobs = [
-        {"job_id": "s1", "title": "Senior Backend Engineer", "required_skills": ["Python", "SQL"],
-         "description": "Build APIs in Python on Kubernetes."},
+        {
+            "job_id": "s1",
+            "title": "Senior Backend Engineer",
+            "required_skills": ["Python", "SQL"],
+            "description": "Build APIs in Python on Kubernetes.",
+        },
         {"job_id": "s2", "title": "Software Engineer", "required_skills": ["Java"], "description": "Java services."},
-        {"job_id": "s3", "title": "Nurse", "required_skills": ["Patient care"], "description": "Ward nursing, shifts.",
-         "location": {"country": "US", "city": "Boston"}, "workplace_type": "onsite", "salary": None},
-        {"job_id": "s4", "title": "Truck Driver", "required_skills": ["Driving licence"], "seniority": "entry",
-         "description": "Long-haul routes.", "location": {"country": "FR", "city": "Lyon"}, "workplace_type": "onsite",
-         "salary": {"min": 20000, "max": 25000, "currency": "EUR"}},
+        {
+            "job_id": "s3",
+            "title": "Nurse",
+            "required_skills": ["Patient care"],
+            "description": "Ward nursing, shifts.",
+            "location": {"country": "US", "city": "Boston"},
+            "workplace_type": "onsite",
+            "salary": None,
+        },
+        {
+            "job_id": "s4",
+            "title": "Truck Driver",
+            "required_skills": ["Driving licence"],
+            "seniority": "entry",
+            "description": "Long-haul routes.",
+            "location": {"country": "FR", "city": "Lyon"},
+            "workplace_type": "onsite",
+            "salary": {"min": 20000, "max": 25000, "currency": "EUR"},
+        },
     ]
     return member, [Job.model_validate(base | job) for job in jobs]

@@ -36,7 +36,10 @@ def sha256_of(path: Path) -> str:
 
 def files_entry(model_dir: Path, names: list[str]) -> dict[str, dict]:
     """The manifest's ``files`` object for these files of the folder."""
-    return {name: {"sha256": sha256_of(model_dir / name), "bytes": (model_dir / name).stat().st_size} for name in sorted(names)}
+    return {
+        name: {"sha256": sha256_of(model_dir / name), "bytes": (model_dir / name).stat().st_size}
+        for name in sorted(names)
+    }
 
 
 @dataclass(frozen=True)

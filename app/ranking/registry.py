@@ -36,8 +36,14 @@ class ReloadReport:
     refused: dict[str, str] = field(default_factory=dict)  # folder -> reason
 
     def to_json(self) -> dict:
-        return {"ok": self.ok, "at": self.at, "seconds": round(self.seconds, 2), "loaded": self.loaded,
-                "kept": self.kept, "refused": self.refused}
+        return {
+            "ok": self.ok,
+            "at": self.at,
+            "seconds": round(self.seconds, 2),
+            "loaded": self.loaded,
+            "kept": self.kept,
+            "refused": self.refused,
+        }
 
 
 class ModelRegistry:
@@ -69,7 +75,7 @@ class ModelRegistry:
         """Load every folder beside the running engines, then swap; failures keep the old engine."""
         with self._lock:
             started = time.perf_counter()
-            report = ReloadReport(ok=True, at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), seconds=0.0)
+            report = ReloadReport(ok=True, at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), seconds=0.0)
             engines: dict[str, RankingEngine] = {}
             folders = self.folders()
             if not folders:
@@ -78,7 +84,11 @@ class ModelRegistry:
                 try:
                     manifest = load_manifest(folder, verify=False)  # cheap: name and version
                     current = self.engines.get(manifest.name)
-                    if current is not None and current.version == manifest.version and current.model.manifest.directory == folder:
+                    if (
+                        current is not None
+                        and current.version == manifest.version
+                        and current.model.manifest.directory == folder
+                    ):
                         load_manifest(folder)  # files still intact?
                         engines[manifest.name] = current
                         report.kept[manifest.name] = current.version
@@ -108,11 +118,18 @@ class ModelRegistry:
         out = []
         for name, engine in sorted(self.engines.items()):
             manifest = engine.model.manifest.raw
-            out.append({
-                "name": name, "version": engine.version, "active": engine is active,
-                "created": manifest.get("created"), "precision": manifest.get("precision"),
-                "metrics": manifest.get("metrics"), "blend": manifest.get("blend"),
-                "inputs": manifest.get("inputs"), "cache": {"size": len(engine.cache), "hit_rate": round(engine.cache.hit_rate(), 4)},
-                "costs_ms": engine.costs.snapshot(),
-            })
+            out.append(
+                {
+                    "name": name,
+                    "version": engine.version,
+                    "active": engine is active,
+                    "created": manifest.get("created"),
+                    "precision": manifest.get("precision"),
+                    "metrics": manifest.get("metrics"),
+                    "blend": manifest.get("blend"),
+                    "inputs": manifest.get("inputs"),
+                    "cache": {"size": len(engine.cache), "hit_rate": round(engine.cache.hit_rate(), 4)},
+                    "costs_ms": engine.costs.snapshot(),
+                }
+            )
         return out

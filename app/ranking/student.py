@@ -11,9 +11,9 @@ No torch and no transformers: the tokenizer is the `tokenizers` library reading 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -51,7 +51,9 @@ class TextEncoder:
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.enable_truncation(max_length=max_length)
         self.tokenizer.no_padding()
-        self.session = ort.InferenceSession(str(onnx_path), session_options(threads), providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            str(onnx_path), session_options(threads), providers=["CPUExecutionProvider"]
+        )
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Wordpiece ids per text, [CLS] … [SEP], at most ``max_length``."""
@@ -59,11 +61,18 @@ class TextEncoder:
 
     def run_ids(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
         """Embeddings [n, dim] of tokenised texts, one text per run (see ``__call__``)."""
-        return np.concatenate([
-            self.session.run(None, {"input_ids": np.asarray([row], dtype=np.int64),
-                                    "attention_mask": np.ones((1, len(row)), dtype=np.int64)})[0]
-            for row in ids
-        ])
+        return np.concatenate(
+            [
+                self.session.run(
+                    None,
+                    {
+                        "input_ids": np.asarray([row], dtype=np.int64),
+                        "attention_mask": np.ones((1, len(row)), dtype=np.int64),
+                    },
+                )[0]
+                for row in ids
+            ]
+        )
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings [n, dim]. Each text runs alone: int8 dynamic quantisation scales activations
@@ -93,7 +102,9 @@ class StudentModel:
         self.manifest = manifest
         tokenizer = manifest.path("tokenizer")
         try:
-            self.member_tower = TextEncoder(tokenizer, manifest.path("member_tower"), manifest.member_max_length, threads)
+            self.member_tower = TextEncoder(
+                tokenizer, manifest.path("member_tower"), manifest.member_max_length, threads
+            )
             self.job_tower = TextEncoder(tokenizer, manifest.path("job_tower"), manifest.job_max_length, threads)
             self.interaction = ort.InferenceSession(
                 str(manifest.path("interaction")), session_options(threads), providers=["CPUExecutionProvider"]
@@ -107,7 +118,7 @@ class StudentModel:
             raise ManifestError(f"{manifest.directory}: cannot load the model ({type(exc).__name__}: {exc})") from None
 
     @classmethod
-    def load(cls, model_dir: str | Path, threads: int = 1, verify: bool = True) -> "StudentModel":
+    def load(cls, model_dir: str | Path, threads: int = 1, verify: bool = True) -> StudentModel:
         """Load a model folder; its files are checked against manifest.json first (``verify``)."""
         return cls(load_manifest(model_dir, verify=verify), threads)
 
@@ -132,11 +143,14 @@ class StudentModel:
         if len(jobs) == 0:
             empty = np.zeros(0, dtype=np.float32)
             return empty, empty
-        relevance, engagement = self.interaction.run(None, {
-            "member": np.ascontiguousarray(member, dtype=np.float32).reshape(1, -1),
-            "jobs": np.ascontiguousarray(jobs, dtype=np.float32),
-            "features": np.ascontiguousarray(features, dtype=np.float32),
-        })
+        relevance, engagement = self.interaction.run(
+            None,
+            {
+                "member": np.ascontiguousarray(member, dtype=np.float32).reshape(1, -1),
+                "jobs": np.ascontiguousarray(jobs, dtype=np.float32),
+                "features": np.ascontiguousarray(features, dtype=np.float32),
+            },
+        )
         return relevance, engagement
 
     def score_features(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -45,7 +45,7 @@ class DistillWeights:
     label_sigma: float = 0.5
 
     @classmethod
-    def variant(cls, name: str) -> "DistillWeights":
+    def variant(cls, name: str) -> DistillWeights:
         """The ablation variants: 'hard', 'relevance', 'engagement', 'multi', 'multi+hard'."""
         variants = {
             "hard": cls(rel_kl=0.0, rel_list=0.0, eng=0.0, eng_list=0.0, hard=1.0),
@@ -75,7 +75,9 @@ def multi_teacher_loss(
         parts["rel_kl"] = weights.rel_kl * soft_label_kl(student_grade_logits, teacher_grade_probs)
     if weights.rel_list:
         teacher_scores = teacher_grade_probs @ torch.arange(5, dtype=teacher_grade_probs.dtype)
-        parts["rel_list"] = weights.rel_list * listnet(expected_grade(student_grade_logits), teacher_scores, weights.temperature)
+        parts["rel_list"] = weights.rel_list * listnet(
+            expected_grade(student_grade_logits), teacher_scores, weights.temperature
+        )
     if weights.eng:
         parts["eng"] = weights.eng * F.binary_cross_entropy_with_logits(student_engage_logits, teacher_engage_probs)
     if weights.eng_list:

@@ -35,18 +35,25 @@ class Interaction(nn.Module):
         super().__init__()
         n = len(FEATURE_NAMES)
         self.dropout = nn.Dropout(dropout)
-        self.text = nn.Sequential(nn.Linear(3 * dim + n + 1, hidden), nn.GELU(), nn.Linear(hidden, hidden // 2), nn.GELU())
-        self.structured = nn.Sequential(nn.Linear(n, feature_hidden), nn.GELU(), nn.Linear(feature_hidden, feature_hidden // 2),
-                                        nn.GELU())
+        self.text = nn.Sequential(
+            nn.Linear(3 * dim + n + 1, hidden), nn.GELU(), nn.Linear(hidden, hidden // 2), nn.GELU()
+        )
+        self.structured = nn.Sequential(
+            nn.Linear(n, feature_hidden), nn.GELU(), nn.Linear(feature_hidden, feature_hidden // 2), nn.GELU()
+        )
         width = hidden // 2 + feature_hidden // 2
         self.relevance = nn.Linear(width, 5)
         self.engagement = nn.Linear(width, 1)
 
-    def forward(self, member: torch.Tensor, job: torch.Tensor, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, member: torch.Tensor, job: torch.Tensor, features: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         member, job = self.dropout(member), self.dropout(job)
         cosine = torch.nn.functional.cosine_similarity(member, job, dim=-1).unsqueeze(-1)
-        h = torch.cat([self.text(torch.cat([member, job, member * job, features, cosine], dim=-1)),
-                       self.structured(features)], dim=-1)
+        h = torch.cat(
+            [self.text(torch.cat([member, job, member * job, features, cosine], dim=-1)), self.structured(features)],
+            dim=-1,
+        )
         return self.relevance(h), self.engagement(h).squeeze(-1)
 
 
@@ -59,7 +66,9 @@ class FeatureScorer(nn.Module):
 
     def __init__(self, hidden: int = 64):
         super().__init__()
-        self.mlp = nn.Sequential(nn.Linear(len(FEATURE_NAMES), hidden), nn.GELU(), nn.Linear(hidden, hidden // 2), nn.GELU())
+        self.mlp = nn.Sequential(
+            nn.Linear(len(FEATURE_NAMES), hidden), nn.GELU(), nn.Linear(hidden, hidden // 2), nn.GELU()
+        )
         self.relevance = nn.Linear(hidden // 2, 5)
         self.engagement = nn.Linear(hidden // 2, 1)
 

@@ -69,8 +69,9 @@ class ListTensors:
     engaged: torch.Tensor  # [n], NaN where unknown
 
 
-def prepare(lists: list[CandidateList], rows: list[dict], encoder, tokenizer, cfg: StudentConfig,
-            progress: bool) -> list[ListTensors]:
+def prepare(
+    lists: list[CandidateList], rows: list[dict], encoder, tokenizer, cfg: StudentConfig, progress: bool
+) -> list[ListTensors]:
     """Tensors per list; job and member texts are pooled once each (the frozen part of the towers)."""
     jobs = {}
     for candidate_list in lists:
@@ -81,27 +82,32 @@ def prepare(lists: list[CandidateList], rows: list[dict], encoder, tokenizer, cf
     for start in tqdm(range(0, len(ids), 512), desc="pool job texts", disable=not progress):
         chunk = ids[start : start + 512]
         texts = [job_text(jobs[i]) for i in chunk]
-        pooled_jobs.update(zip(chunk, pooled_embeddings(encoder, tokenizer, texts, cfg.job_max_length)))
-    pooled_members = pooled_embeddings(encoder, tokenizer, [member_text(l.member) for l in lists], cfg.member_max_length)
+        pooled_jobs.update(zip(chunk, pooled_embeddings(encoder, tokenizer, texts, cfg.job_max_length), strict=False))
+    pooled_members = pooled_embeddings(
+        encoder, tokenizer, [member_text(lst.member) for lst in lists], cfg.member_max_length
+    )
     out, offset = [], 0
     for i, candidate_list in enumerate(lists):
         n = len(candidate_list)
         rr = rows[offset : offset + n]
         offset += n
-        out.append(ListTensors(
-            member=torch.from_numpy(pooled_members[i]).expand(n, -1),
-            jobs=torch.from_numpy(np.stack([pooled_jobs[j.job_id] for j in candidate_list.jobs])),
-            features=torch.from_numpy(match_feature_matrix(candidate_list.member, candidate_list.jobs)),
-            teacher_probs=torch.tensor([r["grade_probs"] for r in rr]),
-            teacher_engagement=torch.tensor([r["engagement"] for r in rr]),
-            grades=torch.from_numpy(candidate_list.grades),
-            engaged=torch.from_numpy(candidate_list.positive.astype(np.float32)),
-        ))
+        out.append(
+            ListTensors(
+                member=torch.from_numpy(pooled_members[i]).expand(n, -1),
+                jobs=torch.from_numpy(np.stack([pooled_jobs[j.job_id] for j in candidate_list.jobs])),
+                features=torch.from_numpy(match_feature_matrix(candidate_list.member, candidate_list.jobs)),
+                teacher_probs=torch.tensor([r["grade_probs"] for r in rr]),
+                teacher_engagement=torch.tensor([r["engagement"] for r in rr]),
+                grades=torch.from_numpy(candidate_list.grades),
+                engaged=torch.from_numpy(candidate_list.positive.astype(np.float32)),
+            )
+        )
     return out
 
 
-def fit(variant: str, data: list[ListTensors], cfg: StudentConfig, width: int,
-        features_only: bool = False) -> RankerStudent | FeatureScorer:
+def fit(
+    variant: str, data: list[ListTensors], cfg: StudentConfig, width: int, features_only: bool = False
+) -> RankerStudent | FeatureScorer:
     """Train the trainable part of a student (projections, interaction, heads) on the lists;
     with ``features_only``, the feature-tier scorer instead."""
     torch.manual_seed(cfg.seed)
@@ -114,8 +120,9 @@ def fit(variant: str, data: list[ListTensors], cfg: StudentConfig, width: int,
         for index in rng.permutation(len(data)):
             d = data[index]
             grade_logits, engage_logits = _forward(student, d)
-            loss, _ = multi_teacher_loss(grade_logits, engage_logits, d.teacher_probs, d.teacher_engagement,
-                                         d.grades, d.engaged, weights)
+            loss, _ = multi_teacher_loss(
+                grade_logits, engage_logits, d.teacher_probs, d.teacher_engagement, d.grades, d.engaged, weights
+            )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -182,35 +189,53 @@ def distill(data_dir: Path, runs: Path, teacher_cfg, cfg: StudentConfig, policy:
     results = {}
     for variant in tqdm(VARIANTS, desc="ablation", disable=not progress):
         student = fit(variant, train_data, cfg, encoder.config.hidden_size)
-        results[variant] = {k: round(v, 4) for k, v in evaluate_model(test_lists, scores_of(student, test_data, policy), policy).items()}
+        results[variant] = {
+            k: round(v, 4) for k, v in evaluate_model(test_lists, scores_of(student, test_data, policy), policy).items()
+        }
         if variant == SHIPPED_VARIANT:
             out = runs / "student"
             out.mkdir(parents=True, exist_ok=True)
             torch.save(student.state_dict(), out / "student.pt")
     features_tier = fit(SHIPPED_VARIANT, train_data, cfg, encoder.config.hidden_size, features_only=True)
-    features_metrics = {k: round(v, 4) for k, v in
-                        evaluate_model(test_lists, scores_of(features_tier, test_data, policy), policy).items()}
+    features_metrics = {
+        k: round(v, 4)
+        for k, v in evaluate_model(test_lists, scores_of(features_tier, test_data, policy), policy).items()
+    }
     torch.save(features_tier.state_dict(), runs / "student" / "features.pt")
     scaling = []
     for share in cfg.scaling_points:
         subset = train_data[: max(1, round(share * len(train_data)))]
         student = fit(SHIPPED_VARIANT, subset, cfg, encoder.config.hidden_size)
         metrics = evaluate_model(test_lists, scores_of(student, test_data, policy), policy)
-        scaling.append({"lists": len(subset), "pairs": int(sum(len(d.grades) for d in subset)),
-                        "ndcg@10": round(metrics["ndcg@10"], 4), "combined": round(metrics["combined"], 4)})
+        scaling.append(
+            {
+                "lists": len(subset),
+                "pairs": int(sum(len(d.grades) for d in subset)),
+                "ndcg@10": round(metrics["ndcg@10"], 4),
+                "combined": round(metrics["combined"], 4),
+            }
+        )
 
     teacher_metrics_path = runs / "eval" / "metrics.json"
     teacher = json.loads(teacher_metrics_path.read_text())["models"] if teacher_metrics_path.is_file() else {}
     teacher_ndcg = teacher.get("relevance teacher", {}).get("ndcg@10")
     report = {
-        "student": {"encoder": encoder_card.to_json(), "config": dataclasses.asdict(cfg), "towers": "frozen lower MiniLM layers"},
+        "student": {
+            "encoder": encoder_card.to_json(),
+            "config": dataclasses.asdict(cfg),
+            "towers": "frozen lower MiniLM layers",
+        },
         "train": {"lists": len(train_data), "pairs": int(sum(len(d.grades) for d in train_data))},
-        "test": {"lists": len(test_lists), "pairs": int(sum(len(l) for l in test_lists))},
+        "test": {"lists": len(test_lists), "pairs": int(sum(len(lst) for lst in test_lists))},
         "ablation": results,
         "features_tier": features_metrics,
-        "teachers": {name: teacher.get(name) for name in ("relevance teacher", "engagement teacher", "teachers blended")},
+        "teachers": {
+            name: teacher.get(name) for name in ("relevance teacher", "engagement teacher", "teachers blended")
+        },
         "shipped_variant": SHIPPED_VARIANT,
-        "kept_vs_relevance_teacher": round(results[SHIPPED_VARIANT]["ndcg@10"] / teacher_ndcg, 4) if teacher_ndcg else None,
+        "kept_vs_relevance_teacher": round(results[SHIPPED_VARIANT]["ndcg@10"] / teacher_ndcg, 4)
+        if teacher_ndcg
+        else None,
         "scaling": scaling,
         "seconds": {"prepare": round(prepared, 1), "total": round(time.perf_counter() - started, 1)},
     }
@@ -223,13 +248,20 @@ def distill(data_dir: Path, runs: Path, teacher_cfg, cfg: StudentConfig, policy:
 
 def format_ablation(report: dict) -> str:
     """The ablation as a plain-text table."""
-    names = {"hard": "(a) hard labels only", "relevance": "(b) relevance teacher", "engagement": "(c) engagement teacher",
-             "multi": "(d) both teachers", "multi+hard": "(e) both teachers + labels"}
+    names = {
+        "hard": "(a) hard labels only",
+        "relevance": "(b) relevance teacher",
+        "engagement": "(c) engagement teacher",
+        "multi": "(d) both teachers",
+        "multi+hard": "(e) both teachers + labels",
+    }
     lines = [f"{'student variant':<30}{'ndcg@10':>10}{'eng. AUC':>10}{'combined':>10}"]
     rows = list(report["ablation"].items()) + [("features", report["features_tier"])]
     names["features"] = "features-only tier (e's loss)"
     for variant, metrics in rows:
-        lines.append(f"{names[variant]:<30}{metrics['ndcg@10']:>10.4f}{metrics['engagement_auc']:>10.4f}{metrics['combined']:>10.4f}")
+        lines.append(
+            f"{names[variant]:<30}{metrics['ndcg@10']:>10.4f}{metrics['engagement_auc']:>10.4f}{metrics['combined']:>10.4f}"
+        )
     return "\n".join(lines)
 
 
@@ -239,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     add_run_arguments(parser, policy=True)
     args = parser.parse_args(argv)
     teacher_cfg, data, runs = run_paths(args)
-    report = distill(data, runs, teacher_cfg, STUDENT_PRESETS[args.preset], load_policy(args.policy), not args.no_progress)
+    report = distill(
+        data, runs, teacher_cfg, STUDENT_PRESETS[args.preset], load_policy(args.policy), not args.no_progress
+    )
     print(format_ablation(report))
     print(f"kept vs relevance teacher (NDCG@10): {report['kept_vs_relevance_teacher']}")
     print(f"scaling: {json.dumps(report['scaling'])}")

@@ -22,7 +22,7 @@ def _words(text: str) -> list[str]:
 def random_scores(lists: list[CandidateList], seed: int = 0) -> list[np.ndarray]:
     """Uniform random scores (seeded)."""
     rng = np.random.default_rng(seed)
-    return [rng.random(len(l)) for l in lists]
+    return [rng.random(len(lst)) for lst in lists]
 
 
 def lexical_scores(lists: list[CandidateList], k1: float = 1.2, b: float = 0.75) -> list[np.ndarray]:
@@ -32,7 +32,11 @@ def lexical_scores(lists: list[CandidateList], k1: float = 1.2, b: float = 0.75)
     for candidate_list in lists:
         for job in candidate_list.jobs:
             if job.job_id not in docs:
-                docs[job.job_id] = _words(" ".join([job.title, *job.required_skills, *job.preferred_skills, strip_boilerplate(job.description)]))
+                docs[job.job_id] = _words(
+                    " ".join(
+                        [job.title, *job.required_skills, *job.preferred_skills, strip_boilerplate(job.description)]
+                    )
+                )
     df = Counter(w for words in docs.values() for w in set(words))
     n = len(docs)
     idf = {w: math.log(1 + (n - c + 0.5) / (c + 0.5)) for w, c in df.items()}
@@ -66,6 +70,6 @@ def zero_shot_scores(lists: list[CandidateList], batch_size: int = 64, max_lengt
         for job in candidate_list.jobs:
             jobs.setdefault(job.job_id, job)
     ids = list(jobs)
-    job_vectors = dict(zip(ids, embed([job_text(jobs[i]) for i in ids])))
-    member_vectors = embed([member_text(l.member) for l in lists])
-    return [np.array([job_vectors[j.job_id] @ member_vectors[i] for j in l.jobs]) for i, l in enumerate(lists)]
+    job_vectors = dict(zip(ids, embed([job_text(jobs[i]) for i in ids]), strict=False))
+    member_vectors = embed([member_text(lst.member) for lst in lists])
+    return [np.array([job_vectors[j.job_id] @ member_vectors[i] for j in lst.jobs]) for i, lst in enumerate(lists)]

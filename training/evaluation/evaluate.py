@@ -27,15 +27,17 @@ METRICS = ("ndcg@5", "ndcg@10", "mrr", "kendall_tau", "engagement_auc", "engagem
 
 def teacher_scores(lists: list[CandidateList], rows: list[dict], policy: Policy) -> dict[str, ModelScores]:
     """The teachers' ModelScores from score rows (as read_scores returns them for these lists)."""
-    sizes = np.cumsum([0] + [len(l) for l in lists])
+    sizes = np.cumsum([0] + [len(lst) for lst in lists])
     relevance = np.array([r["relevance"] for r in rows])
     engagement = np.array([r["engagement"] for r in rows])
-    per_list = lambda values: [values[a:b] for a, b in zip(sizes[:-1], sizes[1:])]  # noqa: E731
+    per_list = lambda values: [values[a:b] for a, b in zip(sizes[:-1], sizes[1:], strict=False)]  # noqa: E731
     blended = policy.blend(relevance, engagement)
     return {
         "relevance teacher": ModelScores(per_list(relevance)),
         "engagement teacher": ModelScores(per_list(engagement), per_list(engagement), probabilities=True),
-        "teachers blended": ModelScores(per_list(relevance), per_list(engagement), per_list(blended), probabilities=True),
+        "teachers blended": ModelScores(
+            per_list(relevance), per_list(engagement), per_list(blended), probabilities=True
+        ),
     }
 
 
@@ -58,13 +60,18 @@ def plot(results: dict[str, dict[str, float]], path: Path) -> None:
 
     names = list(results)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    for ax, metric, title in ((axes[0], "ndcg@10", "NDCG@10 vs the policy judge"), (axes[1], "engagement_auc", "Engagement ROC-AUC")):
+    for ax, metric, title in (
+        (axes[0], "ndcg@10", "NDCG@10 vs the policy judge"),
+        (axes[1], "engagement_auc", "Engagement ROC-AUC"),
+    ):
         values = [results[n][metric] for n in names]
-        bars = ax.bar(range(len(names)), values, color=["#999999"] * 3 + ["#1f77b4", "#ff7f0e", "#2ca02c"][: len(names) - 3])
+        bars = ax.bar(
+            range(len(names)), values, color=["#999999"] * 3 + ["#1f77b4", "#ff7f0e", "#2ca02c"][: len(names) - 3]
+        )
         ax.set_xticks(range(len(names)), names, rotation=25, ha="right")
         ax.set_title(title)
         ax.set_ylim(0, 1)
-        for bar, value in zip(bars, values):
+        for bar, value in zip(bars, values, strict=False):
             ax.text(bar.get_x() + bar.get_width() / 2, value + 0.01, f"{value:.3f}", ha="center", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -88,9 +95,11 @@ def evaluate(data_dir: Path, runs: Path, cfg: TeacherConfig, policy: Policy) -> 
     report = {
         "split": "test (held-out members)",
         "lists": len(lists),
-        "pairs": int(sum(len(l) for l in lists)),
+        "pairs": int(sum(len(lst) for lst in lists)),
         "blend": {"relevance": policy.blend_relevance, "engagement": policy.blend_engagement},
-        "models": {name: {k: (None if math.isnan(v) else round(v, 4)) for k, v in m.items()} for name, m in results.items()},
+        "models": {
+            name: {k: (None if math.isnan(v) else round(v, 4)) for k, v in m.items()} for name, m in results.items()
+        },
         "seconds": round(time.perf_counter() - started, 1),
     }
     (out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -45,18 +45,26 @@ def evaluate_model(lists: list[CandidateList], scores: ModelScores, policy: Poli
     engagement = scores.engagement or relevance
     combined = scores.combined or relevance
     metrics = {
-        "ndcg@5": _mean([ndcg_at_k(s, l.grades, 5) for s, l in zip(relevance, lists)]),
-        "ndcg@10": _mean([ndcg_at_k(s, l.grades, 10) for s, l in zip(relevance, lists)]),
-        "mrr": _mean([reciprocal_rank(s, l.grades >= 3) for s, l in zip(relevance, lists) if (l.grades >= 3).any()]),
-        "kendall_tau": _mean([kendall_tau_b(s, l.grades) for s, l in zip(relevance, lists)]),
+        "ndcg@5": _mean([ndcg_at_k(s, lst.grades, 5) for s, lst in zip(relevance, lists, strict=False)]),
+        "ndcg@10": _mean([ndcg_at_k(s, lst.grades, 10) for s, lst in zip(relevance, lists, strict=False)]),
+        "mrr": _mean(
+            [
+                reciprocal_rank(s, lst.grades >= 3)
+                for s, lst in zip(relevance, lists, strict=False)
+                if (lst.grades >= 3).any()
+            ]
+        ),
+        "kendall_tau": _mean([kendall_tau_b(s, lst.grades) for s, lst in zip(relevance, lists, strict=False)]),
     }
-    known = [~np.isnan(l.positive) for l in lists]
-    labels = np.concatenate([l.positive[k] for l, k in zip(lists, known)])
-    predicted = np.concatenate([s[k] for s, k in zip(engagement, known)])
+    known = [~np.isnan(lst.positive) for lst in lists]
+    labels = np.concatenate([lst.positive[k] for lst, k in zip(lists, known, strict=False)])
+    predicted = np.concatenate([s[k] for s, k in zip(engagement, known, strict=False)])
     metrics["engagement_auc"] = roc_auc(predicted, labels)
     metrics["engagement_logloss"] = log_loss(predicted, labels) if scores.probabilities else float("nan")
-    metrics["combined"] = _mean([
-        ndcg_at_k(s, policy.blend(l.grades, np.nan_to_num(l.positive)), 10, exponential=False)
-        for s, l in zip(combined, lists)
-    ])
+    metrics["combined"] = _mean(
+        [
+            ndcg_at_k(s, policy.blend(lst.grades, np.nan_to_num(lst.positive)), 10, exponential=False)
+            for s, lst in zip(combined, lists, strict=False)
+        ]
+    )
     return metrics

@@ -71,15 +71,24 @@ class TeacherGraph(nn.Module):
         return expected_grade(out) if out.ndim == 2 else torch.sigmoid(out)
 
 
-def export_onnx(module: nn.Module, example: dict[str, torch.Tensor], outputs: list[str], dynamic: dict, path: Path) -> Path:
+def export_onnx(
+    module: nn.Module, example: dict[str, torch.Tensor], outputs: list[str], dynamic: dict, path: Path
+) -> Path:
     """Legacy (TorchScript) export with the given dynamic axes; returns ``path``."""
     module.eval()
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
         warnings.simplefilter("ignore")  # tracer warnings about Python control flow in transformers
         torch.onnx.export(
-            module, tuple(example.values()), str(path), input_names=list(example), output_names=outputs,
-            dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True, dynamo=False,
+            module,
+            tuple(example.values()),
+            str(path),
+            input_names=list(example),
+            output_names=outputs,
+            dynamic_axes=dynamic,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,
         )
     return path
 
@@ -87,30 +96,47 @@ def export_onnx(module: nn.Module, example: dict[str, torch.Tensor], outputs: li
 def export_tower(encoder: nn.Module, projection: nn.Module, path: Path) -> Path:
     """A text tower with dynamic batch and sequence axes."""
     example = {"input_ids": torch.ones(2, 16, dtype=torch.long), "attention_mask": torch.ones(2, 16, dtype=torch.long)}
-    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}}
+    axes = {
+        "input_ids": {0: "batch", 1: "tokens"},
+        "attention_mask": {0: "batch", 1: "tokens"},
+        "embedding": {0: "batch"},
+    }
     return export_onnx(TowerGraph(encoder, projection), example, ["embedding"], axes, path)
 
 
 def export_interaction(interaction: nn.Module, dim: int, path: Path) -> Path:
     """The interaction network and both heads, with a dynamic candidate axis."""
-    example = {"member": torch.zeros(1, dim), "jobs": torch.zeros(3, dim), "features": torch.zeros(3, len(FEATURE_NAMES))}
-    axes = {"jobs": {0: "candidates"}, "features": {0: "candidates"}, "relevance": {0: "candidates"},
-            "engagement": {0: "candidates"}}
+    example = {
+        "member": torch.zeros(1, dim),
+        "jobs": torch.zeros(3, dim),
+        "features": torch.zeros(3, len(FEATURE_NAMES)),
+    }
+    axes = {
+        "jobs": {0: "candidates"},
+        "features": {0: "candidates"},
+        "relevance": {0: "candidates"},
+        "engagement": {0: "candidates"},
+    }
     return export_onnx(InteractionGraph(interaction), example, ["relevance", "engagement"], axes, path)
 
 
 def export_features(scorer: nn.Module, path: Path) -> Path:
     """The features-only tier, with a dynamic candidate axis."""
     axes = {"features": {0: "candidates"}, "relevance": {0: "candidates"}, "engagement": {0: "candidates"}}
-    return export_onnx(FeaturesGraph(scorer), {"features": torch.zeros(3, len(FEATURE_NAMES))},
-                       ["relevance", "engagement"], axes, path)
+    return export_onnx(
+        FeaturesGraph(scorer), {"features": torch.zeros(3, len(FEATURE_NAMES))}, ["relevance", "engagement"], axes, path
+    )
 
 
 def export_teacher(teacher: nn.Module, path: Path) -> Path:
     """A teacher cross-encoder with dynamic batch and sequence axes (for the speed benchmark)."""
     tokens = torch.ones(2, 16, dtype=torch.long)
-    example = {"input_ids": tokens, "attention_mask": tokens, "token_type_ids": torch.zeros_like(tokens),
-               "features": torch.zeros(2, len(FEATURE_NAMES))}
+    example = {
+        "input_ids": tokens,
+        "attention_mask": tokens,
+        "token_type_ids": torch.zeros_like(tokens),
+        "features": torch.zeros(2, len(FEATURE_NAMES)),
+    }
     axes = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")}
     axes |= {"features": {0: "batch"}, "score": {0: "batch"}}
     return export_onnx(TeacherGraph(teacher), example, ["score"], axes, path)
@@ -143,11 +169,22 @@ def quantize_int8(source: Path, target: Path, accurate: bool = True) -> Path:
     root.setLevel(logging.ERROR)  # quantize_dynamic logs a pre-processing hint on the root logger
     keep = []
     if accurate:
-        keep = [node.name for node in onnx.load(str(source), load_external_data=False).graph.node
-                if node.op_type == "MatMul" and node.name.endswith("/output/dense/MatMul") and "/attention/" not in node.name]
+        keep = [
+            node.name
+            for node in onnx.load(str(source), load_external_data=False).graph.node
+            if node.op_type == "MatMul"
+            and node.name.endswith("/output/dense/MatMul")
+            and "/attention/" not in node.name
+        ]
     try:
-        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=accurate,
-                         nodes_to_exclude=keep, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        quantize_dynamic(
+            str(source),
+            str(target),
+            weight_type=QuantType.QInt8,
+            per_channel=accurate,
+            nodes_to_exclude=keep,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
     finally:
         root.setLevel(level)
     return target

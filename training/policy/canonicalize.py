@@ -19,9 +19,30 @@ from training.policy.judge import CanonicalView
 
 # Level and filler words employers and members put around a title.
 _TITLE_FILLERS = (
-    "working student", "summer intern", "entry level", "global head of", "head of", "director",
-    "intern", "trainee", "junior", "jr", "graduate", "associate", "senior", "sr", "lead",
-    "experienced", "principal", "chief", "vp", "executive", "assistant", "aspiring", "freelance", "certified",
+    "working student",
+    "summer intern",
+    "entry level",
+    "global head of",
+    "head of",
+    "director",
+    "intern",
+    "trainee",
+    "junior",
+    "jr",
+    "graduate",
+    "associate",
+    "senior",
+    "sr",
+    "lead",
+    "experienced",
+    "principal",
+    "chief",
+    "vp",
+    "executive",
+    "assistant",
+    "aspiring",
+    "freelance",
+    "certified",
 )
 _HEADLINE_SPLIT = re.compile(r"\s+(?:at|@)\s+|\s*[|·,]\s*|\s+-\s+|\s+–\s+", re.IGNORECASE)
 _GENDER_TAG = re.compile(r"\((?:[mwfdx]\s*/\s*){1,3}[mwfdx]\)", re.IGNORECASE)

@@ -117,7 +117,9 @@ def judge(
         rules["location"] = RuleOutcome("pass", f"{where}; member is open to relocation")
     elif policy.block_on_location:
         blocked = True
-        rules["location"] = RuleOutcome("blocker", f"{where}; member lives in {home.city or '?'}, {home.country} and will not relocate")
+        rules["location"] = RuleOutcome(
+            "blocker", f"{where}; member lives in {home.city or '?'}, {home.country} and will not relocate"
+        )
     else:
         rules["location"] = RuleOutcome("skipped", "blocker disabled by policy")
 
@@ -136,7 +138,9 @@ def judge(
         FUNCTION_OTHER_FAMILY: policy.other_family,
     }[function]
     grade = _band(table, coverage)
-    rules["function"] = RuleOutcome("base", f"{function.replace('_', ' ')} ({member_view.occupation} vs {job_view.occupation})")
+    rules["function"] = RuleOutcome(
+        "base", f"{function.replace('_', ' ')} ({member_view.occupation} vs {job_view.occupation})"
+    )
     rules["skills"] = RuleOutcome("base", f"{skills_detail} -> base grade {grade}", grade)
     cap = policy.other_family_cap if function == FUNCTION_OTHER_FAMILY else 4
 
@@ -159,7 +163,9 @@ def judge(
     if job.salary is None or member.min_salary is None:
         rules["salary"] = RuleOutcome("skipped", "salary not stated on one side")
     elif job.salary.currency != member.min_salary.currency:
-        rules["salary"] = RuleOutcome("skipped", f"currencies differ ({job.salary.currency} vs {member.min_salary.currency})")
+        rules["salary"] = RuleOutcome(
+            "skipped", f"currencies differ ({job.salary.currency} vs {member.min_salary.currency})"
+        )
     else:
         job_max = annual_amount(job.salary.max, job.salary.period)
         member_min = annual_amount(member.min_salary.amount, member.min_salary.period)
@@ -173,9 +179,13 @@ def judge(
     # Rule 6: workplace preference.
     if member.workplace_preference is WorkplacePreference.remote and job.workplace_type is WorkplaceType.onsite:
         grade -= policy.remote_preference_onsite_penalty
-        rules["workplace"] = RuleOutcome("penalty", "member prefers remote, job is on-site", -policy.remote_preference_onsite_penalty)
+        rules["workplace"] = RuleOutcome(
+            "penalty", "member prefers remote, job is on-site", -policy.remote_preference_onsite_penalty
+        )
     else:
-        rules["workplace"] = RuleOutcome("pass", f"prefers {member.workplace_preference.value}, job is {job.workplace_type.value}")
+        rules["workplace"] = RuleOutcome(
+            "pass", f"prefers {member.workplace_preference.value}, job is {job.workplace_type.value}"
+        )
 
     grade = 0 if blocked else max(0, min(grade, cap))
     return Judgement(grade, policy.grade_names[grade], rules, function, coverage)

@@ -42,13 +42,17 @@ class _Views:
     def member(self, member_id: str):
         if member_id not in self.members:
             self.members[member_id] = (
-                self.data.member_truth[member_id].view() if self.latent else self.canon.member_view(self.data.members[member_id])
+                self.data.member_truth[member_id].view()
+                if self.latent
+                else self.canon.member_view(self.data.members[member_id])
             )
         return self.members[member_id]
 
     def job(self, job_id: str):
         if job_id not in self.jobs:
-            self.jobs[job_id] = self.data.job_truth[job_id].view() if self.latent else self.canon.job_view(self.data.jobs[job_id])
+            self.jobs[job_id] = (
+                self.data.job_truth[job_id].view() if self.latent else self.canon.job_view(self.data.jobs[job_id])
+            )
         return self.jobs[job_id]
 
 
@@ -131,14 +135,17 @@ def judge_dataset(
         labels["engagement_vs_policy"] = {
             **_disagreement(engagement),
             "positive_rate_by_grade": {
-                policy.grade_names[g]: round(by_grade_positive[g] / by_grade_known[g], 4) for g in sorted(by_grade_known)
+                policy.grade_names[g]: round(by_grade_positive[g] / by_grade_known[g], 4)
+                for g in sorted(by_grade_known)
             },
             "positives_on_bad_or_poor_jobs": round(
                 (by_grade_positive[0] + by_grade_positive[1]) / max(1, sum(by_grade_positive.values())), 4
             ),
         }
     if shadow is not None:
-        labels["field_path_agreement"] = _agreement(np.array(primary_grades), np.array(shadow_grades), member_of, function_agree)
+        labels["field_path_agreement"] = _agreement(
+            np.array(primary_grades), np.array(shadow_grades), member_of, function_agree
+        )
     labels["seconds"] = round(time.perf_counter() - started, 2)
     return labels
 
@@ -168,10 +175,18 @@ def _agreement(latent: np.ndarray, fields: np.ndarray, member_of: list[str], fun
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the judge stage."""
     parser = argparse.ArgumentParser(prog="python -m training judge", description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", type=Path, nargs="?", default=Path("data/tiny"), help="dataset folder (default: data/tiny)")
-    parser.add_argument("--source", choices=SOURCES, default="auto", help="latent truth, schema fields, or auto (truth when present)")
-    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (default: the bundled policy)")
-    parser.add_argument("--lexicon", type=Path, help="skills lexicon JSON for the field path (default: the bundled one)")
+    parser.add_argument(
+        "dataset", type=Path, nargs="?", default=Path("data/tiny"), help="dataset folder (default: data/tiny)"
+    )
+    parser.add_argument(
+        "--source", choices=SOURCES, default="auto", help="latent truth, schema fields, or auto (truth when present)"
+    )
+    parser.add_argument(
+        "--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (default: the bundled policy)"
+    )
+    parser.add_argument(
+        "--lexicon", type=Path, help="skills lexicon JSON for the field path (default: the bundled one)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
     lexicon = SkillLexicon.from_file(args.lexicon) if args.lexicon else None

@@ -12,8 +12,14 @@ from app.domain.schemas import Job, Member
 def encode(tokenizer, member: Member, jobs: list[Job] | tuple[Job, ...], max_length: int) -> dict[str, torch.Tensor]:
     """Tokenised (member text, job text) pairs and match features for one member's jobs."""
     pairs = [pair_text(member, job) for job in jobs]
-    enc = tokenizer([m for m, _ in pairs], [j for _, j in pairs], truncation="longest_first", max_length=max_length,
-                    padding=True, return_tensors="pt")
+    enc = tokenizer(
+        [m for m, _ in pairs],
+        [j for _, j in pairs],
+        truncation="longest_first",
+        max_length=max_length,
+        padding=True,
+        return_tensors="pt",
+    )
     token_types = enc.get("token_type_ids")
     return {
         "input_ids": enc["input_ids"],

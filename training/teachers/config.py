@@ -38,13 +38,29 @@ class TeacherConfig:
 
 PRESETS: dict[str, TeacherConfig] = {
     "tiny": TeacherConfig(
-        layers=2, max_length=64, train_members=8, max_list=40, chunk=20, epochs=1,
-        val_members=4, score_train_members=10, score_test_members=8, shard_members=4,
+        layers=2,
+        max_length=64,
+        train_members=8,
+        max_list=40,
+        chunk=20,
+        epochs=1,
+        val_members=4,
+        score_train_members=10,
+        score_test_members=8,
+        shard_members=4,
     ),
     # 4 of MiniLM's 6 layers at 96 tokens: ~80 ms a training pair, ~10 ms a scored pair on 2 cores.
     "full": TeacherConfig(
-        layers=4, max_length=96, train_members=120, max_list=40, chunk=20, epochs=1,
-        val_members=20, score_train_members=150, score_test_members=80, shard_members=25,
+        layers=4,
+        max_length=96,
+        train_members=120,
+        max_list=40,
+        chunk=20,
+        epochs=1,
+        val_members=20,
+        score_train_members=150,
+        score_test_members=80,
+        shard_members=25,
     ),
 }
 
@@ -82,7 +98,9 @@ def add_run_arguments(parser: argparse.ArgumentParser, progress: bool = True, po
     if policy:
         from training.policy.policy import DEFAULT_POLICY_PATH
 
-        parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (for the business blend)")
+        parser.add_argument(
+            "--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (for the business blend)"
+        )
 
 
 def run_paths(args: argparse.Namespace) -> tuple[TeacherConfig, Path, Path]:

@@ -51,8 +51,13 @@ def pooled_embeddings(encoder, tokenizer, texts: list[str], max_length: int, bat
     out = []
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            enc = tokenizer(texts[start : start + batch_size], truncation=True, max_length=max_length,
-                            padding=True, return_tensors="pt")
+            enc = tokenizer(
+                texts[start : start + batch_size],
+                truncation=True,
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+            )
             hidden = encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
             out.append(mean_pool(hidden, enc["attention_mask"]).numpy())
     return np.concatenate(out) if out else np.zeros((0, encoder.config.hidden_size), dtype=np.float32)

@@ -34,7 +34,9 @@ def position_bucket(positions: torch.Tensor) -> torch.Tensor:
 class CrossEncoderTeacher(nn.Module):
     """Pretrained encoder + feature projection + MLP head."""
 
-    def __init__(self, encoder: nn.Module, kind: str, hidden: int = 128, dropout: float = 0.1, position_aware: bool = False):
+    def __init__(
+        self, encoder: nn.Module, kind: str, hidden: int = 128, dropout: float = 0.1, position_aware: bool = False
+    ):
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {sorted(KINDS)}")
@@ -56,7 +58,9 @@ class CrossEncoderTeacher(nn.Module):
         return self.seen(position_bucket(positions)).squeeze(-1)
 
     def forward(self, input_ids, attention_mask, token_type_ids, features) -> torch.Tensor:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+        hidden = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+        ).last_hidden_state
         pooled = mean_pool(hidden, attention_mask)
         out = self.head(torch.cat([pooled, self.features(features)], dim=-1))
         return out.squeeze(-1) if self.kind == "engagement" else out

@@ -35,11 +35,23 @@ def main(argv: list[str] | None = None) -> int:
         return result
 
     timed("train relevance teacher", train_teacher, "relevance", data, runs / "teachers" / "relevance", cfg, progress)
-    timed("train engagement teacher", train_teacher, "engagement", data, runs / "teachers" / "engagement", cfg, progress)
-    timed("score pairs with both teachers", score_teachers, data, runs / "teachers", runs / "teacher_scores", cfg, progress)
+    timed(
+        "train engagement teacher", train_teacher, "engagement", data, runs / "teachers" / "engagement", cfg, progress
+    )
+    timed(
+        "score pairs with both teachers",
+        score_teachers,
+        data,
+        runs / "teachers",
+        runs / "teacher_scores",
+        cfg,
+        progress,
+    )
     report = timed("evaluate", evaluate, data, runs, cfg, policy)
     timings["total"] = round(sum(timings.values()), 1)
-    (runs / "timings.json").write_text(json.dumps({"preset": args.preset, "seconds": timings}, indent=2) + "\n", encoding="utf-8")
+    (runs / "timings.json").write_text(
+        json.dumps({"preset": args.preset, "seconds": timings}, indent=2) + "\n", encoding="utf-8"
+    )
     print(report["table"])
     print(f"teacher stage: {timings['total']} s -> {runs}")
     return 0

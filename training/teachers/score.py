@@ -31,6 +31,7 @@ from training.teachers.batches import predict
 from training.teachers.config import TeacherConfig, add_run_arguments, run_paths
 from training.teachers.train import load_teacher
 
+
 def fingerprint(data_dir: Path, teachers_dir: Path, cfg: TeacherConfig) -> dict:
     """What a set of score shards depends on."""
     from app.ranking.manifest import sha256_of
@@ -38,7 +39,9 @@ def fingerprint(data_dir: Path, teachers_dir: Path, cfg: TeacherConfig) -> dict:
     return {
         "teachers": {kind: sha256_of(teachers_dir / kind / "model.pt") for kind in ("relevance", "engagement")},
         "dataset": sha256_of(data_dir / "dataset.json"),
-        "settings": {key: getattr(cfg, key) for key in ("score_train_members", "score_test_members", "shard_members", "seed")},
+        "settings": {
+            key: getattr(cfg, key) for key in ("score_train_members", "score_test_members", "shard_members", "seed")
+        },
     }
 
 
@@ -52,7 +55,9 @@ def _drop_stale_shards(out_dir: Path, current: dict) -> None:
     path.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
 
 
-def score_teachers(data_dir: Path, teachers_dir: Path, out_dir: Path, cfg: TeacherConfig, progress: bool = True) -> dict:
+def score_teachers(
+    data_dir: Path, teachers_dir: Path, out_dir: Path, cfg: TeacherConfig, progress: bool = True
+) -> dict:
     """Score the selected lists with both teachers; returns a summary (also written as summary.json)."""
     started = time.perf_counter()
     relevance, tokenizer_r, card_r = load_teacher(teachers_dir / "relevance")
@@ -66,10 +71,10 @@ def score_teachers(data_dir: Path, teachers_dir: Path, out_dir: Path, cfg: Teach
         split_dir = out_dir / split
         split_dir.mkdir(parents=True, exist_ok=True)
         pairs = 0
-        bar = tqdm(total=sum(len(l) for l in lists), desc=f"score {split}", unit="pair", disable=not progress)
+        bar = tqdm(total=sum(len(lst) for lst in lists), desc=f"score {split}", unit="pair", disable=not progress)
         for number, shard in enumerate(shards):
             path = split_dir / f"shard-{number:05d}.jsonl"
-            size = sum(len(l) for l in shard)
+            size = sum(len(lst) for lst in shard)
             pairs += size
             if path.is_file():  # finished in an earlier run
                 bar.update(size)
@@ -77,19 +82,33 @@ def score_teachers(data_dir: Path, teachers_dir: Path, out_dir: Path, cfg: Teach
             tmp = path.with_suffix(".tmp")
             with JsonlWriter(tmp) as out:
                 for candidate_list in shard:
-                    probs = predict(relevance, tokenizer_r, candidate_list.member, candidate_list.jobs, card_r["config"]["max_length"])
-                    engaged = predict(engagement, tokenizer_e, candidate_list.member, candidate_list.jobs, card_e["config"]["max_length"])
+                    probs = predict(
+                        relevance,
+                        tokenizer_r,
+                        candidate_list.member,
+                        candidate_list.jobs,
+                        card_r["config"]["max_length"],
+                    )
+                    engaged = predict(
+                        engagement,
+                        tokenizer_e,
+                        candidate_list.member,
+                        candidate_list.jobs,
+                        card_e["config"]["max_length"],
+                    )
                     for j, job in enumerate(candidate_list.jobs):
                         positive = candidate_list.positive[j]
-                        out.write({
-                            "member_id": candidate_list.member.member_id,
-                            "job_id": job.job_id,
-                            "grade": int(candidate_list.grades[j]),
-                            "positive": None if math.isnan(positive) else int(positive),
-                            "relevance": round(float(probs[j] @ np.arange(5)), 5),
-                            "grade_probs": [round(float(p), 5) for p in probs[j]],
-                            "engagement": round(float(engaged[j]), 5),
-                        })
+                        out.write(
+                            {
+                                "member_id": candidate_list.member.member_id,
+                                "job_id": job.job_id,
+                                "grade": int(candidate_list.grades[j]),
+                                "positive": None if math.isnan(positive) else int(positive),
+                                "relevance": round(float(probs[j] @ np.arange(5)), 5),
+                                "grade_probs": [round(float(p), 5) for p in probs[j]],
+                                "engagement": round(float(engaged[j]), 5),
+                            }
+                        )
                     bar.update(len(candidate_list))
             os.replace(tmp, path)
         bar.close()
@@ -107,10 +126,12 @@ def read_scores(out_dir: Path, split: str, lists: list[CandidateList]) -> list[d
     rows = []
     for path in shards:
         rows += [obj for _, obj in read_json_lines(path)]
-    expected = [(l.member.member_id, j.job_id) for l in lists for j in l.jobs]
+    expected = [(lst.member.member_id, j.job_id) for lst in lists for j in lst.jobs]
     if [(r["member_id"], r["job_id"]) for r in rows] != expected:
-        raise DataFileError(f"{out_dir / split}: teacher scores do not match the candidate lists; "
-                            "re-run score-teachers with the same settings")
+        raise DataFileError(
+            f"{out_dir / split}: teacher scores do not match the candidate lists; "
+            "re-run score-teachers with the same settings"
+        )
     return rows
 
 

@@ -58,13 +58,24 @@ def _steps(lists: list[CandidateList], cfg: TeacherConfig, kind: str, epoch: int
             idx = [j for j in idx if not math.isnan(candidate_list.positive[j])]
         rng.shuffle(idx)
         idx = idx[: cfg.max_list]
-        steps += [(i, np.array(idx[s : s + cfg.chunk])) for s in range(0, len(idx), cfg.chunk) if len(idx[s : s + cfg.chunk]) > 1]
+        steps += [
+            (i, np.array(idx[s : s + cfg.chunk]))
+            for s in range(0, len(idx), cfg.chunk)
+            if len(idx[s : s + cfg.chunk]) > 1
+        ]
     rng.shuffle(steps)
     return steps
 
 
-def _loss(model, kind: str, batch: dict, grades: torch.Tensor, positive: torch.Tensor, positions: torch.Tensor,
-          cfg: TeacherConfig) -> torch.Tensor:
+def _loss(
+    model,
+    kind: str,
+    batch: dict,
+    grades: torch.Tensor,
+    positive: torch.Tensor,
+    positions: torch.Tensor,
+    cfg: TeacherConfig,
+) -> torch.Tensor:
     logits = model(**batch)
     if kind == "engagement":
         if not cfg.position_aware:
@@ -153,7 +164,7 @@ def train_teacher(kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, 
     history, done = [], 0
     bar = tqdm(total=total, desc=f"train {kind}", unit="step", disable=not progress or rank != 0)
     for epoch, steps in enumerate(plan):
-        for list_index, idx in steps[rank :: world][: per_rank[epoch]]:
+        for list_index, idx in steps[rank::world][: per_rank[epoch]]:
             candidate_list = lists[list_index]
             batch = encode(tokenizer, candidate_list.member, [candidate_list.jobs[i] for i in idx], cfg.max_length)
             grades = torch.from_numpy(candidate_list.grades[idx])
@@ -183,7 +194,8 @@ def train_teacher(kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, 
                 "features": list(FEATURE_NAMES),
             },
             "target": "judge grade as soft targets (KL) + ListNet over the member's list; score = E[grade]"
-            if kind == "relevance" else "P(apply or click) from engagement events (BCE); score = probability",
+            if kind == "relevance"
+            else "P(apply or click) from engagement events (BCE); score = probability",
             "outputs": "5 grade logits" if kind == "relevance" else "1 logit",
             "config": dataclasses.asdict(cfg),
             "data": {"dataset": str(data_dir), "train_lists": len(lists), "steps": done * world, "world_size": world},

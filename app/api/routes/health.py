@@ -22,8 +22,11 @@ async def readyz(state: ServiceState = Depends(get_state)) -> JSONResponse:
     active = state.registry.active
     last = state.registry.last_reload
     ready = active is not None and state.warmed_up
-    body = {"ready": ready, "model": {"name": active.name, "version": active.version} if active else None,
-            "last_reload": last.to_json() if last else None}
+    body = {
+        "ready": ready,
+        "model": {"name": active.name, "version": active.version} if active else None,
+        "last_reload": last.to_json() if last else None,
+    }
     return JSONResponse(body, status_code=200 if ready else 503)
 
 

@@ -29,5 +29,9 @@ async def index_jobs(body: IndexJobsRequest, request: Request, state: ServiceSta
         part = await loop.run_in_executor(state.executor, engine.index_jobs, body.jobs[start : start + INDEX_SLICE])
         counts = {key: counts[key] + part[key] for key in counts}
     request.state.log.update(model=engine.version, **counts)
-    return {"model": {"name": engine.name, "version": engine.version}, **counts, "cache_size": len(engine.cache),
-            "took_ms": round((time.perf_counter() - started) * 1000, 3)}
+    return {
+        "model": {"name": engine.name, "version": engine.version},
+        **counts,
+        "cache_size": len(engine.cache),
+        "took_ms": round((time.perf_counter() - started) * 1000, 3),
+    }

@@ -17,24 +17,33 @@ router = APIRouter(tags=["models"])
 async def list_models(state: ServiceState = Depends(get_state)) -> dict:
     registry = state.registry
     active = registry.active
-    return {"active": {"name": active.name, "version": active.version} if active else None,
-            "models": registry.describe(),
-            "last_reload": registry.last_reload.to_json() if registry.last_reload else None}
+    return {
+        "active": {"name": active.name, "version": active.version} if active else None,
+        "models": registry.describe(),
+        "last_reload": registry.last_reload.to_json() if registry.last_reload else None,
+    }
 
 
 @router.post("/v1/admin/reload", summary="Load the model folders again and swap without downtime")
-async def admin_reload(authorization: str | None = Header(None), state: ServiceState = Depends(get_state)) -> JSONResponse:
+async def admin_reload(
+    authorization: str | None = Header(None), state: ServiceState = Depends(get_state)
+) -> JSONResponse:
     """200 when every folder was accepted; 422 with the report when one was refused (the old one keeps serving)."""
     token = state.settings.admin_token
     if token is None:
         raise HTTPException(403, detail="reload is disabled: set JOBRANK_ADMIN_TOKEN to enable it")
     scheme, _, given = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
-        raise HTTPException(401, detail="authorization: a valid 'Bearer <JOBRANK_ADMIN_TOKEN>' header is required",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            detail="authorization: a valid 'Bearer <JOBRANK_ADMIN_TOKEN>' header is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     report = await reload_models(state)
     if not report.ok:
         reasons = "; ".join(f"{folder}: {reason}" for folder, reason in report.refused.items())
-        return JSONResponse({"detail": f"model refused, previous model keeps serving: {reasons}",
-                             "reload": report.to_json()}, status_code=422)
+        return JSONResponse(
+            {"detail": f"model refused, previous model keeps serving: {reasons}", "reload": report.to_json()},
+            status_code=422,
+        )
     return JSONResponse({"detail": "reloaded", "reload": report.to_json()})

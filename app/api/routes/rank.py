@@ -41,8 +41,9 @@ async def rank(body: RankRequest, request: Request, state: ServiceState = Depend
     engine = active_engine(state)  # held for the whole request: a reload does not pull it away
     budget = body.budget_ms if body.budget_ms is not None else state.settings.default_budget_ms
     loop = asyncio.get_running_loop()
-    outcome, returned = await loop.run_in_executor(state.executor, _rank_timed, engine, body.member, body.candidates,
-                                                   budget, started)
+    outcome, returned = await loop.run_in_executor(
+        state.executor, _rank_timed, engine, body.member, body.candidates, budget, started
+    )
 
     jobs = body.candidates
     order = sorted(range(len(jobs)), key=lambda i: (-float(outcome.score[i]), jobs[i].job_id))
@@ -50,9 +51,15 @@ async def rank(body: RankRequest, request: Request, state: ServiceState = Depend
         order = order[: body.top_k]
     results = []
     for rank_index, i in enumerate(order, start=1):
-        item = {"job_id": jobs[i].job_id, "rank": rank_index, "score": round(float(outcome.score[i]), 6),
-                "scores": {"relevance": round(float(outcome.relevance[i]), 6),
-                           "engagement": round(float(outcome.engagement[i]), 6)}}
+        item = {
+            "job_id": jobs[i].job_id,
+            "rank": rank_index,
+            "score": round(float(outcome.score[i]), 6),
+            "scores": {
+                "relevance": round(float(outcome.relevance[i]), 6),
+                "engagement": round(float(outcome.engagement[i]), 6),
+            },
+        }
         if body.explain:
             item["tier"] = "ranker" if outcome.by_ranker[i] else "features"
         results.append(item)
@@ -62,17 +69,32 @@ async def rank(body: RankRequest, request: Request, state: ServiceState = Depend
     # is part of the budget too: the engine plans with its measured cost, plus headroom for noise.
     engine.costs.observe("fixed", 1.5 * (finished - returned) * 1000.0 + 0.5)
     model = {"name": engine.name, "version": engine.version}
-    content = {"request_id": request.state.request_id, "model": model, "results": results, "tier": outcome.tier,
-               "degraded": outcome.degraded, "timing": {"total_ms": round(total_ms, 3), "budget_ms": budget}}
+    content = {
+        "request_id": request.state.request_id,
+        "model": model,
+        "results": results,
+        "tier": outcome.tier,
+        "degraded": outcome.degraded,
+        "timing": {"total_ms": round(total_ms, 3), "budget_ms": budget},
+    }
     if body.explain:
-        content["explain"] = {"counts": outcome.counts, "steps_ms": {k: round(v, 3) for k, v in outcome.steps_ms.items()},
-                              "costs_ms": engine.costs.snapshot()}
+        content["explain"] = {
+            "counts": outcome.counts,
+            "steps_ms": {k: round(v, 3) for k, v in outcome.steps_ms.items()},
+            "costs_ms": engine.costs.snapshot(),
+        }
     metrics.CACHE_LOOKUPS.labels("hit").inc(outcome.counts["cached"])
     metrics.CACHE_LOOKUPS.labels("miss").inc(outcome.counts["candidates"] - outcome.counts["cached"])
     if outcome.degraded:
         metrics.DEGRADED.labels(engine.name, outcome.tier).inc()
     if total_ms > budget:
         metrics.BUDGET_MISSES.labels(engine.name).inc()
-    request.state.log.update(model=engine.version, tier=outcome.tier, degraded=outcome.degraded,
-                             candidates=len(jobs), budget_ms=budget, **{f"n_{k}": v for k, v in outcome.counts.items()})
+    request.state.log.update(
+        model=engine.version,
+        tier=outcome.tier,
+        degraded=outcome.degraded,
+        candidates=len(jobs),
+        budget_ms=budget,
+        **{f"n_{k}": v for k, v in outcome.counts.items()},
+    )
     return JSONResponse(content)

@@ -21,9 +21,13 @@ def _inputs(n=6, seed=0):
 def test_variants_switch_terms_on_and_off():
     probs, eng, grades, engaged = _inputs()
     z, e = torch.zeros(6, 5), torch.zeros(6)
-    expected = {"hard": {"hard"}, "relevance": {"rel_kl", "rel_list"}, "engagement": {"eng", "eng_list"},
-                "multi": {"rel_kl", "rel_list", "eng", "eng_list"},
-                "multi+hard": {"rel_kl", "rel_list", "eng", "eng_list", "hard"}}
+    expected = {
+        "hard": {"hard"},
+        "relevance": {"rel_kl", "rel_list"},
+        "engagement": {"eng", "eng_list"},
+        "multi": {"rel_kl", "rel_list", "eng", "eng_list"},
+        "multi+hard": {"rel_kl", "rel_list", "eng", "eng_list", "hard"},
+    }
     for name, terms in expected.items():
         _, parts = multi_teacher_loss(z, e, probs, eng, grades, engaged, DistillWeights.variant(name))
         assert set(parts) == terms, name

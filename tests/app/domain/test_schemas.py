@@ -34,7 +34,10 @@ def test_minimal_records_get_defaults():
 
 def test_normalisation_uppercases_codes_and_dedupes_lists():
     member = Member.model_validate(
-        _merge(MEMBER, {"location": {"country": "de"}, "skills": ["Python", "python ", "SQL"], "work_authorization": ["de", "DE"]})
+        _merge(
+            MEMBER,
+            {"location": {"country": "de"}, "skills": ["Python", "python ", "SQL"], "work_authorization": ["de", "DE"]},
+        )
     )
     assert member.location.country == "DE"
     assert member.skills == ["Python", "SQL"]

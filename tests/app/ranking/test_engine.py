@@ -18,7 +18,7 @@ from app.ranking.registry import ModelRegistry
 from app.ranking.student import StudentModel
 from tests.conftest import make_job, make_member
 
-SHIPPED = Path(__file__).resolve().parents[1] / "artifacts" / "jobrank-ranker"
+SHIPPED = Path(__file__).resolve().parents[3] / "artifacts" / "jobrank-ranker"
 needs_model = pytest.mark.skipif(not (SHIPPED / "manifest.json").is_file(), reason="no shipped model in artifacts/")
 
 
@@ -50,12 +50,15 @@ def test_shipped_manifest_is_complete():
 
 
 @needs_model
-@pytest.mark.parametrize("damage,message", [
-    (lambda f: (f / "job_tower.onnx").write_bytes(b"not a model"), "job_tower.onnx: sha256 does not match"),
-    (lambda f: (f / "tokenizer.json").unlink(), "tokenizer.json: listed in manifest.json but missing"),
-    (lambda f: (f / "manifest.json").write_text("{"), "unreadable"),
-    (lambda f: (f / "manifest.json").unlink(), "no manifest.json"),
-])
+@pytest.mark.parametrize(
+    "damage,message",
+    [
+        (lambda f: (f / "job_tower.onnx").write_bytes(b"not a model"), "job_tower.onnx: sha256 does not match"),
+        (lambda f: (f / "tokenizer.json").unlink(), "tokenizer.json: listed in manifest.json but missing"),
+        (lambda f: (f / "manifest.json").write_text("{"), "unreadable"),
+        (lambda f: (f / "manifest.json").unlink(), "no manifest.json"),
+    ],
+)
 def test_damaged_model_folders_are_refused(tmp_path, damage, message):
     folder = _copy(tmp_path)
     damage(folder)
@@ -64,12 +67,15 @@ def test_damaged_model_folders_are_refused(tmp_path, damage, message):
 
 
 @needs_model
-@pytest.mark.parametrize("edit,message", [
-    (lambda m: m["inputs"]["interaction"].update(features_version=999), "match features version 999"),
-    (lambda m: m["metrics"].pop("teacher_ndcg@10"), "missing 'metrics.teacher_ndcg@10'"),
-    (lambda m: m["components"].update(interaction="elsewhere.onnx"), "not listed in 'files'"),
-    (lambda m: m.update(format=2), "format 2"),
-])
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda m: m["inputs"]["interaction"].update(features_version=999), "match features version 999"),
+        (lambda m: m["metrics"].pop("teacher_ndcg@10"), "missing 'metrics.teacher_ndcg@10'"),
+        (lambda m: m["components"].update(interaction="elsewhere.onnx"), "not listed in 'files'"),
+        (lambda m: m.update(format=2), "format 2"),
+    ],
+)
 def test_inconsistent_manifests_are_refused(tmp_path, edit, message):
     folder = _copy(tmp_path)
     doc = json.loads((folder / "manifest.json").read_text())
@@ -86,7 +92,9 @@ def test_engine_scores_match_the_uncached_model(engine):
     outcome = engine.rank(member, jobs, budget_ms=60_000)
     assert outcome.tier == "ranker" and not outcome.degraded
     np.testing.assert_allclose(outcome.score, direct.score, atol=1e-6)
-    assert outcome.score[0] > outcome.score[2] and outcome.score[0] > outcome.score[3]  # the engineer job beats nurse/driver
+    assert (
+        outcome.score[0] > outcome.score[2] and outcome.score[0] > outcome.score[3]
+    )  # the engineer job beats nurse/driver
     cached = engine.rank(member, jobs, budget_ms=60_000)
     assert cached.counts["cached"] == len(jobs)
     np.testing.assert_array_equal(cached.score, outcome.score)
@@ -94,8 +102,10 @@ def test_engine_scores_match_the_uncached_model(engine):
 
 @needs_model
 def test_embeddings_do_not_depend_on_the_batch(engine):
-    jobs = [make_job(job_id=f"b{i}", title=title, description=" ".join(["details"] * (i * 7)))
-            for i, title in enumerate(["Data Engineer", "Nurse", "Welder", "Accountant", "Chef"])]
+    jobs = [
+        make_job(job_id=f"b{i}", title=title, description=" ".join(["details"] * (i * 7)))
+        for i, title in enumerate(["Data Engineer", "Nurse", "Welder", "Accountant", "Chef"])
+    ]
     from app.domain.featurize import job_text
 
     texts = [job_text(job) for job in jobs]
@@ -167,9 +177,16 @@ def test_serving_imports_neither_torch_nor_training():
     import subprocess
     import sys
 
-    code = ("import sys, app.main; heavy = sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'training', "
-            "'transformers'}); print(heavy)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                            cwd=Path(__file__).resolve().parents[1])
+    code = (
+        "import sys, app.main; heavy = sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'training', "
+        "'transformers'}); print(heavy)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[3],
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -17,7 +17,7 @@ import torch
 from training.teachers import losses
 from training.teachers.encoder import ENV_OVERRIDE, EncoderNotInstalled, load_encoder
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_soft_grade_targets_are_distributions_peaked_at_the_grade():
@@ -95,10 +95,34 @@ def teacher_run(tiny_dataset, tmp_path_factory) -> Path:
     """Both tiny teachers trained, the relevance one under torchrun with 2 processes (DDP, gloo)."""
     runs = tmp_path_factory.mktemp("runs")
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent)) or "torchrun"
-    run(torchrun, "--nproc_per_node", "2", "-m", "training", "train-teacher", "--kind", "relevance",
-        "--data", str(tiny_dataset), "--out", str(runs / "teachers" / "relevance"), "--no-progress")
-    run(sys.executable, "-m", "training", "train-teacher", "--kind", "engagement",
-        "--data", str(tiny_dataset), "--out", str(runs / "teachers" / "engagement"), "--no-progress")
+    run(
+        torchrun,
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "training",
+        "train-teacher",
+        "--kind",
+        "relevance",
+        "--data",
+        str(tiny_dataset),
+        "--out",
+        str(runs / "teachers" / "relevance"),
+        "--no-progress",
+    )
+    run(
+        sys.executable,
+        "-m",
+        "training",
+        "train-teacher",
+        "--kind",
+        "engagement",
+        "--data",
+        str(tiny_dataset),
+        "--out",
+        str(runs / "teachers" / "engagement"),
+        "--no-progress",
+    )
     return runs
 
 
@@ -128,7 +152,17 @@ def test_trained_teacher_predicts_distributions(teacher_run, tiny_dataset):
 
 @pytest.fixture(scope="module")
 def scored_run(teacher_run, tiny_dataset) -> Path:
-    run(sys.executable, "-m", "training", "score-teachers", "--data", str(tiny_dataset), "--runs", str(teacher_run), "--no-progress")
+    run(
+        sys.executable,
+        "-m",
+        "training",
+        "score-teachers",
+        "--data",
+        str(tiny_dataset),
+        "--runs",
+        str(teacher_run),
+        "--no-progress",
+    )
     return teacher_run
 
 
@@ -144,14 +178,34 @@ def test_scoring_is_sharded_and_resumable(scored_run, tiny_dataset):
     kept = {p: p.stat().st_mtime_ns for p in shards[1:]}
     original = shards[0].read_text()
     shards[0].unlink()
-    run(sys.executable, "-m", "training", "score-teachers", "--data", str(tiny_dataset), "--runs", str(scored_run), "--no-progress")
+    run(
+        sys.executable,
+        "-m",
+        "training",
+        "score-teachers",
+        "--data",
+        str(tiny_dataset),
+        "--runs",
+        str(scored_run),
+        "--no-progress",
+    )
     assert shards[0].read_text() == original
     assert {p: p.stat().st_mtime_ns for p in shards[1:]} == kept
 
     # Shards scored from other teachers (or data, or settings) are not reused: all are redone.
     stamp = scores / "fingerprint.json"
     stamp.write_text(stamp.read_text().replace('"relevance": "', '"relevance": "0'))
-    run(sys.executable, "-m", "training", "score-teachers", "--data", str(tiny_dataset), "--runs", str(scored_run), "--no-progress")
+    run(
+        sys.executable,
+        "-m",
+        "training",
+        "score-teachers",
+        "--data",
+        str(tiny_dataset),
+        "--runs",
+        str(scored_run),
+        "--no-progress",
+    )
     assert all(p.stat().st_mtime_ns != mtime for p, mtime in kept.items())
     assert [p.read_text() for p in shards[:1]] == [original]
 
@@ -171,8 +225,14 @@ def test_missing_or_mismatched_teacher_scores_are_refused(scored_run, tiny_datas
 def test_evaluation_reports_teachers_and_baselines(scored_run, tiny_dataset):
     result = run(sys.executable, "-m", "training", "evaluate", "--data", str(tiny_dataset), "--runs", str(scored_run))
     report = json.loads((scored_run / "eval" / "metrics.json").read_text())
-    assert set(report["models"]) == {"random", "lexical (BM25)", "zero-shot MiniLM", "relevance teacher",
-                                     "engagement teacher", "teachers blended"}
+    assert set(report["models"]) == {
+        "random",
+        "lexical (BM25)",
+        "zero-shot MiniLM",
+        "relevance teacher",
+        "engagement teacher",
+        "teachers blended",
+    }
     for metrics in report["models"].values():
         assert {"ndcg@5", "ndcg@10", "mrr", "kendall_tau", "engagement_auc", "combined"} <= set(metrics)
     assert report["models"]["engagement teacher"]["engagement_logloss"] is not None
@@ -181,7 +241,17 @@ def test_evaluation_reports_teachers_and_baselines(scored_run, tiny_dataset):
 
 
 def test_distillation_ablation_and_scaling_curve(scored_run, tiny_dataset):
-    result = run(sys.executable, "-m", "training", "distill", "--data", str(tiny_dataset), "--runs", str(scored_run), "--no-progress")
+    result = run(
+        sys.executable,
+        "-m",
+        "training",
+        "distill",
+        "--data",
+        str(tiny_dataset),
+        "--runs",
+        str(scored_run),
+        "--no-progress",
+    )
     report = json.loads((scored_run / "student" / "metrics.json").read_text())
     assert set(report["ablation"]) == {"hard", "relevance", "engagement", "multi", "multi+hard"}
     assert report["shipped_variant"] == "multi+hard" and 0.0 <= report["features_tier"]["ndcg@10"] <= 1.0

@@ -22,7 +22,7 @@ from tests.conftest import make_job, make_member
 
 
 def _features(member, job) -> dict[str, float]:
-    return dict(zip(FEATURE_NAMES, match_features(member, job)))
+    return dict(zip(FEATURE_NAMES, match_features(member, job), strict=False))
 
 
 def test_strip_boilerplate_keeps_substance():
@@ -61,8 +61,11 @@ def test_match_features_reference_pair():
 def test_match_features_mismatches():
     member = make_member(workplace_preference="remote", seniority="entry", skills=["Java"], summary="")
     job = make_job(
-        location={"country": "US", "city": "Austin"}, workplace_type="onsite", seniority="director",
-        salary={"min": 20, "max": 30, "currency": "USD", "period": "hour"}, visa_sponsorship=True,
+        location={"country": "US", "city": "Austin"},
+        workplace_type="onsite",
+        seniority="director",
+        salary={"min": 20, "max": 30, "currency": "USD", "period": "hour"},
+        visa_sponsorship=True,
     )
     f = _features(member, job)
     assert f["same_country"] == f["authorized"] == f["presence_possible"] == 0.0
@@ -76,7 +79,10 @@ def test_remote_job_needs_only_the_country():
     member = make_member(location={"country": "DE", "city": "Munich"})
     assert _features(member, make_job(workplace_type="remote"))["presence_possible"] == 1.0
     assert _features(member, make_job(workplace_type="onsite"))["presence_possible"] == 0.0
-    assert _features(make_member(open_to_relocation=True, location={"city": "Munich"}), make_job())["presence_possible"] == 1.0
+    assert (
+        _features(make_member(open_to_relocation=True, location={"city": "Munich"}), make_job())["presence_possible"]
+        == 1.0
+    )
 
 
 def test_hourly_pay_is_annualised():
@@ -92,6 +98,6 @@ def test_feature_matrix_matches_row_by_row():
     jobs = [make_job(), make_job(job_id="j-2", workplace_type="remote"), make_job(job_id="j-3", salary=None)]
     matrix = match_feature_matrix(member, jobs)
     assert matrix.shape == (3, len(FEATURE_NAMES)) and matrix.dtype == np.float32
-    for row, job in zip(matrix, jobs):
+    for row, job in zip(matrix, jobs, strict=False):
         np.testing.assert_allclose(row, match_features(member, job), rtol=1e-6)
     assert match_feature_matrix(member, []).shape == (0, len(FEATURE_NAMES))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.conftest import make_job, make_member
 from training.data.lists import CandidateList
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.evaluation.split import split_of
 from training.policy.policy import default_policy
-from tests.conftest import make_job, make_member
 
 
 def _list(grades, positive):
@@ -19,7 +19,7 @@ def _list(grades, positive):
 
 def test_perfect_and_reversed_rankings():
     lists = [_list([4, 2, 0, 1], [1, 0, 0, np.nan]), _list([0, 3, 1], [0, 1, 0])]
-    perfect = [l.grades.astype(float) for l in lists]
+    perfect = [lst.grades.astype(float) for lst in lists]
     metrics = evaluate_model(lists, ModelScores(perfect), default_policy())
     assert metrics["ndcg@10"] == pytest.approx(1.0) and metrics["mrr"] == pytest.approx(1.0)
     assert metrics["kendall_tau"] == pytest.approx(1.0)
@@ -31,7 +31,9 @@ def test_perfect_and_reversed_rankings():
 
 def test_engagement_probabilities_get_a_log_loss():
     lists = [_list([4, 0], [1, 0])]
-    metrics = evaluate_model(lists, ModelScores([np.array([3.0, 0.0])], [np.array([0.8, 0.1])], probabilities=True), default_policy())
+    metrics = evaluate_model(
+        lists, ModelScores([np.array([3.0, 0.0])], [np.array([0.8, 0.1])], probabilities=True), default_policy()
+    )
     assert metrics["engagement_logloss"] == pytest.approx(-(np.log(0.8) + np.log(0.9)) / 2)
 
 

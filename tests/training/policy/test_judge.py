@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import make_job, make_member
 from training.policy.judge import RULES, CanonicalView, judge
 from training.policy.policy import DEFAULT_POLICY_PATH, PolicyError, default_policy, load_policy
-from tests.conftest import make_job, make_member
 
 DEV, DATA_SCIENTIST, COOK = "2512.4", "2511.4", "5120.1"
 MEMBER_VIEW = CanonicalView(DEV, "software_data", frozenset({"java", "python", "sql", "git", "rest_apis", "ci_cd"}))
@@ -65,9 +65,13 @@ def test_city_match_ignores_case_and_accents():
 # Rules 2 and 3: function and skills give the base grade.
 @pytest.mark.parametrize(
     ("skills", "expected"),
-    [(("java", "python", "sql", "git"), 4), (("java", "python", "sql", "kotlin"), 4),
-     (("java", "python", "kotlin", "swift"), 3), (("java", "kotlin", "swift", "go"), 2),
-     (("kotlin", "swift", "go", "terraform"), 1)],
+    [
+        (("java", "python", "sql", "git"), 4),
+        (("java", "python", "sql", "kotlin"), 4),
+        (("java", "python", "kotlin", "swift"), 3),
+        (("java", "kotlin", "swift", "go"), 2),
+        (("kotlin", "swift", "go", "terraform"), 1),
+    ],
 )
 def test_same_occupation_grade_follows_skill_coverage(skills, expected):
     assert grade(jview=job_view(skills=skills)) == expected
@@ -144,7 +148,9 @@ def test_blocker_beats_everything():
 # The machine-readable policy is what the judge executes.
 def test_editing_the_policy_file_changes_the_grades(tmp_path):
     text = DEFAULT_POLICY_PATH.read_text()
-    relaxed = text.replace("location = true ", "location = false").replace("[salary]\npenalty = 1", "[salary]\npenalty = 2")
+    relaxed = text.replace("location = true ", "location = false").replace(
+        "[salary]\npenalty = 1", "[salary]\npenalty = 2"
+    )
     path = tmp_path / "policy.toml"
     path.write_text(relaxed)
     policy = load_policy(path)
@@ -159,7 +165,10 @@ def test_editing_the_policy_file_changes_the_grades(tmp_path):
     [
         (("[blend]\nrelevance = 0.7", "[blend]\nrelevance = 0.9"), "blend"),
         (("other_family = [[0.0, 1]]", "other_family = [[0.5, 1]]"), "function.other_family"),
-        (("same_family = [[0.75, 3], [0.4, 2], [0.0, 1]]", "same_family = [[0.75, 7], [0.0, 1]]"), "function.same_family"),
+        (
+            ("same_family = [[0.75, 3], [0.4, 2], [0.0, 1]]", "same_family = [[0.75, 7], [0.0, 1]]"),
+            "function.same_family",
+        ),
         (("free_gap = 1", "free_gap = 5"), "seniority"),
         (("[salary]\npenalty = 1\n", ""), "salary"),
     ],

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app.domain.skills import default_lexicon
+from tests.conftest import make_job, make_member
 from training.data.taxonomy import default_taxonomy
 from training.policy.canonicalize import FieldCanonicalizer
-from tests.conftest import make_job, make_member
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,9 @@ def test_member_view_reads_headline_then_summary_then_skills(canon):
     assert label(canon, view.occupation) == "data scientist" and view.family == "software_data"
     assert {"kubernetes", "postgresql", "python"} <= view.skills  # summary synonyms resolved
 
-    vague = canon.member_view(make_member(headline="Open to new opportunities", summary="Experienced web developer (5 yrs)."))
+    vague = canon.member_view(
+        make_member(headline="Open to new opportunities", summary="Experienced web developer (5 yrs).")
+    )
     assert label(canon, vague.occupation) == "web developer"
 
     skills_only = canon.member_view(make_member(headline="Seeking a new role", summary=""))

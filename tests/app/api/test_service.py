@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import JOB, MEMBER
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SHIPPED = REPO / "artifacts" / "jobrank-ranker"
 TOKEN = "test-admin-token"
 MAX_BODY = 2_000_000
@@ -44,7 +44,10 @@ class Server:
         self.log = log
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=REPO, env=environ, stdout=subprocess.DEVNULL, stderr=open(log, "wb"),
+            cwd=REPO,
+            env=environ,
+            stdout=subprocess.DEVNULL,
+            stderr=open(log, "wb"),
         )
         self.client = httpx.Client(base_url=self.url, timeout=30)
         deadline = time.time() + 90
@@ -73,8 +76,13 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("service")
     artifacts = root / "artifacts"
     shutil.copytree(SHIPPED, artifacts / SHIPPED.name)
-    srv = Server(artifacts, root / "service.log", JOBRANK_ADMIN_TOKEN=TOKEN, JOBRANK_MAX_BODY_BYTES=str(MAX_BODY),
-                 JOBRANK_MAX_CANDIDATES="300")
+    srv = Server(
+        artifacts,
+        root / "service.log",
+        JOBRANK_ADMIN_TOKEN=TOKEN,
+        JOBRANK_MAX_BODY_BYTES=str(MAX_BODY),
+        JOBRANK_MAX_CANDIDATES="300",
+    )
     yield srv
     srv.stop()
 
@@ -175,7 +183,9 @@ def test_indexed_jobs_are_served_from_the_cache(server, generated_request):
     put = server.client.put("/v1/jobs", json={"jobs": body["candidates"]})
     assert put.status_code == 200, put.text
     assert put.json()["encoded"] == len(body["candidates"]) and put.json()["already_cached"] == 0
-    assert server.client.put("/v1/jobs", json={"jobs": body["candidates"]}).json()["already_cached"] == len(body["candidates"])
+    assert server.client.put("/v1/jobs", json={"jobs": body["candidates"]}).json()["already_cached"] == len(
+        body["candidates"]
+    )
     data = _rank(server, body, budget_ms=30_000, explain=True).json()
     assert data["explain"]["counts"]["cached"] == len(body["candidates"]) and data["tier"] == "ranker"
     # Same id, new content: a new cache key (a stale embedding is never served for an edited job).
@@ -195,27 +205,30 @@ def _bad(path: str, value) -> dict:
     return body
 
 
-@pytest.mark.parametrize("path,value,field", [
-    ("member.location.country", "XX", "member.location.country"),
-    ("member.years_experience", -3, "member.years_experience"),
-    ("member.years_experience", "many", "member.years_experience"),
-    ("member.seniority", "boss", "member.seniority"),
-    ("member.skills", "Python", "member.skills"),
-    ("member.min_salary", {"amount": 5, "currency": "EURO"}, "member.min_salary.currency"),
-    ("member.open_to_relocation", "perhaps", "member.open_to_relocation"),
-    ("member.nickname", "x", "member.nickname"),
-    ("candidates.0.job_id", "", "candidates[0].job_id"),
-    ("candidates.0.salary", {"min": 9, "max": 5, "currency": "EUR"}, "candidates[0].salary"),
-    ("candidates.0.workplace_type", "moon", "candidates[0].workplace_type"),
-    ("candidates.0.posted_at", "yesterday", "candidates[0].posted_at"),
-    ("candidates.0.description", "x" * 20_001, "candidates[0].description"),
-    ("candidates", {"job_id": "j"}, "candidates"),
-    ("top_k", 0, "top_k"),
-    ("budget_ms", -5, "budget_ms"),
-    ("explain", "loud", "explain"),
-    ("request_id", "r" * 129, "request_id"),
-    ("member", None, "member"),
-])
+@pytest.mark.parametrize(
+    "path,value,field",
+    [
+        ("member.location.country", "XX", "member.location.country"),
+        ("member.years_experience", -3, "member.years_experience"),
+        ("member.years_experience", "many", "member.years_experience"),
+        ("member.seniority", "boss", "member.seniority"),
+        ("member.skills", "Python", "member.skills"),
+        ("member.min_salary", {"amount": 5, "currency": "EURO"}, "member.min_salary.currency"),
+        ("member.open_to_relocation", "perhaps", "member.open_to_relocation"),
+        ("member.nickname", "x", "member.nickname"),
+        ("candidates.0.job_id", "", "candidates[0].job_id"),
+        ("candidates.0.salary", {"min": 9, "max": 5, "currency": "EUR"}, "candidates[0].salary"),
+        ("candidates.0.workplace_type", "moon", "candidates[0].workplace_type"),
+        ("candidates.0.posted_at", "yesterday", "candidates[0].posted_at"),
+        ("candidates.0.description", "x" * 20_001, "candidates[0].description"),
+        ("candidates", {"job_id": "j"}, "candidates"),
+        ("top_k", 0, "top_k"),
+        ("budget_ms", -5, "budget_ms"),
+        ("explain", "loud", "explain"),
+        ("request_id", "r" * 129, "request_id"),
+        ("member", None, "member"),
+    ],
+)
 def test_bad_input_is_a_422_naming_the_field(server, path, value, field):
     response = server.client.post("/v1/rank", json=_bad(path, value))
     assert response.status_code == 422, response.text
@@ -253,10 +266,16 @@ def test_operations_endpoints(server, generated_request):
     assert "/v1/rank" in server.client.get("/openapi.json").json()["paths"]
     _rank(server, generated_request)
     text = server.client.get("/metrics").text
-    for needle in ('jobrank_request_latency_seconds_bucket{le="0.025",model=', 'route="/v1/rank"',
-                   'jobrank_requests_total{route="/v1/rank",status="200"}', "jobrank_job_cache_hit_rate",
-                   "jobrank_budget_misses_total", "jobrank_degraded_total", 'jobrank_model_info{name="jobrank-ranker"',
-                   "jobrank_model_last_reload_ok 1.0"):
+    for needle in (
+        'jobrank_request_latency_seconds_bucket{le="0.025",model=',
+        'route="/v1/rank"',
+        'jobrank_requests_total{route="/v1/rank",status="200"}',
+        "jobrank_job_cache_hit_rate",
+        "jobrank_budget_misses_total",
+        "jobrank_degraded_total",
+        'jobrank_model_info{name="jobrank-ranker"',
+        "jobrank_model_last_reload_ok 1.0",
+    ):
         assert needle in text, needle
 
 

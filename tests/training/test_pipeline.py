@@ -15,17 +15,34 @@ from app.ranking.engine import RankingEngine, smoke_request
 from app.ranking.manifest import load_manifest
 from app.ranking.student import StudentModel
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("pipeline")
     result = subprocess.run(
-        [sys.executable, "-m", "training", "pipeline", "--preset", "tiny", "--data", str(root / "data"),
-         "--runs", str(root / "runs"), "--publish", str(root / "artifacts"), "--no-progress",
-         "--max-publish-mb", "500"],  # the tiny student may keep fp32 (125 MB) when its int8 misses the gate
-        cwd=REPO, capture_output=True, text=True, timeout=1500,
+        [
+            sys.executable,
+            "-m",
+            "training",
+            "pipeline",
+            "--preset",
+            "tiny",
+            "--data",
+            str(root / "data"),
+            "--runs",
+            str(root / "runs"),
+            "--publish",
+            str(root / "artifacts"),
+            "--no-progress",
+            "--max-publish-mb",
+            "500",
+        ],  # the tiny student may keep fp32 (125 MB) when its int8 misses the gate
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1500,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return root
@@ -58,10 +75,19 @@ def test_published_model_loads_and_ranks(pipeline_run):
 
 
 def test_export_refuses_a_missing_student(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "training", "export", "--preset", "tiny", "--runs", str(tmp_path)],
-                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "training", "export", "--preset", "tiny", "--runs", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 2
-    assert result.stderr.strip().startswith("error:") and "student.pt" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip().startswith("error:")
+        and "student.pt" in result.stderr
+        and "Traceback" not in result.stderr
+    )
 
 
 def test_export_refuses_a_student_of_another_version(tmp_path):
@@ -69,7 +95,12 @@ def test_export_refuses_a_student_of_another_version(tmp_path):
 
     (tmp_path / "student").mkdir()
     torch.save({"interaction.relevance.weight": torch.zeros(5, 7)}, tmp_path / "student" / "student.pt")
-    result = subprocess.run([sys.executable, "-m", "training", "export", "--preset", "tiny", "--runs", str(tmp_path)],
-                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "training", "export", "--preset", "tiny", "--runs", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "made by another student version" in result.stderr and "re-run `python -m training distill`" in result.stderr
