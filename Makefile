@@ -24,7 +24,7 @@ install: $(STAMP)
 HOST ?= 0.0.0.0
 PORT ?= 8000
 run: $(STAMP)
-	$(VENV)/bin/uvicorn app.main:app --host $(HOST) --port $(PORT) --workers $${JOBRANK_WORKERS:-1}
+	JOBRANK_HOST=$(HOST) JOBRANK_PORT=$(PORT) $(PY) -m app
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -222,7 +222,7 @@ def features_from_facts(member: MemberFacts, job: JobFacts) -> list[float]:
     authorized = job.country in member.authorized
     presence_possible = (same_country if job.remote else same_city) or member.open_to_relocation
     seniority_known = member.seniority is not None and job.seniority is not None
-    gap = (job.seniority - member.seniority) if seniority_known else 0
+    gap = (job.seniority - member.seniority) if job.seniority is not None and member.seniority is not None else 0
     comparable = job.salary_currency is not None and job.salary_currency == member.min_salary_currency
     log_ratio, below = 0.0, False
     if comparable and member.min_salary_annual > 0:
