@@ -15,11 +15,12 @@ JOBRANK_LOG_PROFILES=false       log member profiles (off: only ids, counts and 
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.domain.cpus import usable_cpus
 
 ENV_PREFIX = "JOBRANK_"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -80,30 +81,3 @@ class Settings(BaseModel):
     def onnx_threads(self) -> int:
         """Intra-op threads per worker: the setting, or the CPUs this process may use divided among workers."""
         return self.threads or max(1, usable_cpus() // self.workers)
-
-
-def _cgroup_quota() -> float | None:
-    """CPUs allowed by the container's cgroup CPU quota (v2 cpu.max, or v1 cfs), None when unlimited."""
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        return None if quota == "max" else int(quota) / int(period)
-    except (OSError, ValueError):
-        pass
-    try:
-        quota = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
-        period = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
-        return None if quota <= 0 else quota / period
-    except (OSError, ValueError):
-        return None
-
-
-def usable_cpus() -> int:
-    """CPUs this process may really use: its affinity mask, capped by a cgroup quota (rounded down, ≥ 1)."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cpus = os.cpu_count() or 1
-    quota = _cgroup_quota()
-    if quota is not None:
-        cpus = min(cpus, max(1, math.floor(quota)))
-    return max(1, cpus)

@@ -78,12 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
+    from training.config import load_config
     from training.data.dataset import load_dataset
     from training.data.lists import load_lists
-    from training.teachers.config import PRESETS
     from training.teachers.encoder import encoder_dir
 
-    teacher_cfg = PRESETS[args.preset]
+    teacher_cfg = load_config(args.preset).lists
     lists = load_lists(load_dataset(data_dir), ("test",), teacher_cfg.score_test_members, seed=teacher_cfg.seed)
     candidate_list = max(lists, key=len)
     member, jobs = candidate_list.member, list(candidate_list.jobs)

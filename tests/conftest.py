@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from app.domain.schemas import Job, Member
-from training.data.generator import PRESETS
-from training.data.pipeline import build_dataset
+from training.config import load_config
+from training.policy.labelled_dataset import build_dataset
+from training.policy.policy import default_policy
 
 MEMBER = {
     "member_id": "m-1",
@@ -76,18 +77,6 @@ def make_job(**changes) -> Job:
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory) -> Path:
     """The tiny preset, generated and judged once per test session."""
-    import argparse
-
     out = tmp_path_factory.mktemp("tiny")
-    preset = PRESETS["tiny"]
-    args = argparse.Namespace(
-        preset="tiny",
-        out=out,
-        seed=preset.seed,
-        members=None,
-        jobs=None,
-        no_progress=True,
-        policy=Path("training/policy/policy.toml"),
-    )
-    build_dataset(args)
+    build_dataset(load_config("tiny").data, out, default_policy(), "tiny", progress=False)
     return out

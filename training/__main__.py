@@ -1,34 +1,38 @@
 """`python -m training <stage>`: the offline pipeline's command line.
 
 Run `python -m training --help` for the stages.
-Bad input ends with exit code 2 and one readable line, never a traceback.
+Bad input (a TrainingError: a missing or malformed file, setting or policy) ends with exit code 2
+and one readable line; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import sys
 
-from training.data.jsonl import DataFileError
-from training.policy.policy import PolicyError
+from training.errors import TrainingError
 
 STAGES = {
+    # name: ("module" or "module:function", help); the function defaults to main.
     "esco-subset": ("training.data.esco_subset", "rebuild training/data/occupations.json from the ESCO CSVs"),
     "generate": (
-        "training.data.generate",
+        "training.policy.labelled_dataset:generate_main",
         "generate a seeded marketplace (members, jobs, candidate pairs, engagement)",
     ),
-    "judge": ("training.policy.labelling", "grade every pair under the product policy (labels.jsonl)"),
-    "data": ("training.data.pipeline", "generate, then judge: a labelled dataset in one command"),
+    "judge": ("training.policy.label_dataset", "grade every pair under the product policy (labels.jsonl)"),
+    "data": ("training.policy.labelled_dataset", "generate, then judge: a labelled dataset in one command"),
     "train-teacher": ("training.teachers.train", "fine-tune the relevance or engagement cross-encoder teacher"),
     "score-teachers": ("training.teachers.score", "score the selected pairs with both teachers (soft labels, sharded)"),
-    "evaluate": ("training.evaluation.evaluate", "teachers vs baselines on held-out members: metrics.json, PNG, table"),
+    "evaluate": (
+        "training.teachers.evaluate_teachers",
+        "teachers vs baselines on held-out members: metrics.json, PNG, table",
+    ),
     "teachers": (
-        "training.teachers.pipeline",
+        "training.teachers.teacher_stage",
         "train both teachers, score the pairs, evaluate: the whole teacher stage, timed",
     ),
     "distill": ("training.distill.train", "multi-teacher distillation of the ranker student: ablation + scaling curve"),
     "export": ("training.export.export_student", "the student to ONNX (fp32 + int8), parity-gated, with manifest.json"),
-    "pipeline": ("training.pipeline", "the whole offline pipeline: data -> teachers -> students -> ONNX, timed"),
+    "pipeline": ("training.run_pipeline", "the whole offline pipeline: data -> teachers -> students -> ONNX, timed"),
     "demo": ("training.demo", "build the tiny dataset and show judged rankings with explanations"),
 }
 
@@ -51,10 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import importlib
 
-    module = importlib.import_module(STAGES[stage][0])
+    module_name, _, function = STAGES[stage][0].partition(":")
+    entry = getattr(importlib.import_module(module_name), function or "main")
     try:
-        return module.main(rest)
-    except (DataFileError, PolicyError, FileNotFoundError, PermissionError, ValueError) as exc:
+        return entry(rest)
+    except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -11,11 +11,16 @@ import json
 from pathlib import Path
 
 from training.data import dataset as layout
-from training.data.generate import GENERATOR_VERSION, add_arguments
 from training.data.jsonl import DataFileError, read_json_lines
-from training.data.pipeline import build_dataset
-from training.policy.labelling import summary_line
-from training.policy.policy import DEFAULT_POLICY_PATH
+from training.data.simulate import GENERATOR_VERSION
+from training.policy.label_dataset import summary_line
+from training.policy.labelled_dataset import add_arguments, build_from_args, output_folder
+
+# The service ranks with the shipped model (artifacts/jobrank-ranker) today.
+NEXT_STEP = (
+    "These are the judge's grades. To rank with the trained model: `make run` (or `python -m app`), "
+    "then POST a member and candidate jobs to /v1/rank (docs/example_request.json)."
+)
 
 
 def _explain(label: dict) -> str:
@@ -76,16 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the demo."""
     parser = argparse.ArgumentParser(prog="python -m training demo", description=__doc__.splitlines()[0])
     add_arguments(parser)
-    parser.add_argument(
-        "--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (default: the bundled policy)"
-    )
     parser.add_argument("--member", help="member_id to show (default: the first member)")
     parser.add_argument("--top", type=int, default=8, help="how many of the best candidates to show")
     parser.add_argument("--rebuild", action="store_true", help="regenerate the dataset even if it exists")
     args = parser.parse_args(argv)
-    root = args.out or Path("data") / args.preset
+    root = output_folder(args)
     if args.rebuild or not _current(root):
-        build_dataset(args)
+        build_from_args(args)
     card = json.loads((root / layout.CARD).read_text(encoding="utf-8"))
     counts = card["counts"]
     print(
@@ -95,5 +97,5 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(show_member(root, args.member, args.top))
     print()
-    print("The ranking service replaces this demo once a trained model ships in artifacts/.")
+    print(NEXT_STEP)
     return 0

@@ -20,7 +20,7 @@ from typing import Iterator, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.schemas import Identifier, Job, Member
-from training.data.generator import JobTruth, MemberTruth
+from training.data.marketplace import JobTruth, MemberTruth
 from training.data.jsonl import DataFileError, parse_model, read_json_lines
 
 MEMBERS = "members.jsonl"

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from app.domain.skills import default_lexicon, skill_id
+from training.errors import TrainingError
 
 HERE = Path(__file__).parent
 SPEC_PATH = HERE / "occupation_spec.json"
@@ -48,7 +49,7 @@ def _first_sentences(text: str, limit: int = 2) -> str:
 
 
 def build(esco_dir: Path, spec_path: Path = SPEC_PATH) -> dict:
-    """Join the spec with ESCO and return the occupations document (raises ValueError on a bad spec)."""
+    """Join the spec with ESCO and return the occupations document (raises TrainingError on a bad spec)."""
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
     with (esco_dir / "occupations.csv").open(encoding="utf-8", newline="") as fh:
         by_label = {row["PREFERREDLABEL"]: row for row in csv.DictReader(fh)}
@@ -89,7 +90,7 @@ def build(esco_dir: Path, spec_path: Path = SPEC_PATH) -> dict:
                 }
             )
     if problems:
-        raise ValueError("occupation spec does not match ESCO: " + "; ".join(problems))
+        raise TrainingError("occupation spec does not match ESCO: " + "; ".join(problems))
     return {"attribution": ATTRIBUTION, "source": "ESCO v1.1.1", "families": families, "occupations": occupations}
 
 

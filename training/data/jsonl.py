@@ -14,11 +14,12 @@ from typing import IO, Iterator, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from app.domain.schemas import format_validation_error
+from training.errors import TrainingError
 
 M = TypeVar("M", bound=BaseModel)
 
 
-class DataFileError(ValueError):
+class DataFileError(TrainingError):
     """A data file is missing or has a bad line; the message says where and what."""
 
 

@@ -18,7 +18,7 @@ from training.data import dataset as layout
 from training.data.dataset import Dataset, load_dataset
 from training.data.engagement import POSITIVE_ACTIONS
 from training.data.jsonl import DataFileError, read_json_lines
-from training.evaluation.split import split_of
+from training.data.split import split_of
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import random
 from collections import defaultdict
 
 from app.domain.schemas import Job, Member, WorkplaceType
-from training.data.generator import JobTruth, MemberTruth
+from training.data.marketplace import JobTruth, MemberTruth
 
 
 class CatalogueIndex:

@@ -5,14 +5,13 @@ relevance teacher only, (c) engagement teacher only, (d) both teachers, (e) both
 hard labels — same data, same size, then (e) on growing numbers of teacher-labelled lists (the
 data-scaling curve). Evaluates each on the held-out lists the teachers were evaluated on. Writes
 runs/<preset>/student/: metrics.json, scaling.png, student.pt (variant e, the one exported), features.pt (the
-features-only tier the service falls back to, trained like e) and prints the ablation table. `--set` overrides the teacher
-stage's settings (which lists were scored); the student's own settings are StudentConfig presets.
+features-only tier the service falls back to, trained like e) and prints the ablation table. Settings: the run
+config's ``student`` section (size and training) and ``lists`` (which teacher-scored lists it learns from).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -23,37 +22,20 @@ import torch
 from tqdm import tqdm
 
 from app.domain.featurize import job_text, match_feature_matrix, member_text
+from training.cli import add_run_arguments, resolve_run
+from training.config import ListsConfig, StudentConfig, save_config
 from training.data.dataset import load_dataset
 from training.data.lists import CandidateList, load_lists
 from training.distill.losses import DistillWeights, multi_teacher_loss
 from training.distill.student import FeatureScorer, RankerStudent
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.policy.policy import Policy, load_policy
-from training.teachers.config import add_run_arguments, run_paths
 from training.teachers.encoder import load_encoder, pooled_embeddings
 from training.teachers.losses import expected_grade
 from training.teachers.score import read_scores
 
 VARIANTS = ("hard", "relevance", "engagement", "multi", "multi+hard")
 SHIPPED_VARIANT = "multi+hard"  # both teachers plus the judge's labels: the student that is exported
-
-
-@dataclass(frozen=True)
-class StudentConfig:
-    """Student size and training; the same for every variant of the ablation."""
-
-    layers: int = 2  # lower MiniLM layers in each tower (frozen in this version)
-    dim: int = 128
-    member_max_length: int = 64
-    job_max_length: int = 96
-    epochs: int = 50
-    lr: float = 2e-3
-    weight_decay: float = 0.01
-    scaling_points: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0)  # shares of the train lists
-    seed: int = 0
-
-
-STUDENT_PRESETS = {"tiny": StudentConfig(epochs=4, scaling_points=(0.5, 1.0)), "full": StudentConfig()}
 
 
 @dataclass
@@ -171,15 +153,17 @@ def _plot_scaling(points: list[dict], teacher_ndcg: float | None, path: Path) ->
     plt.close(fig)
 
 
-def distill(data_dir: Path, runs: Path, teacher_cfg, cfg: StudentConfig, policy: Policy, progress: bool = True) -> dict:
+def distill(
+    data_dir: Path, runs: Path, lists_cfg: ListsConfig, cfg: StudentConfig, policy: Policy, progress: bool = True
+) -> dict:
     """The ablation and the scaling curve; writes metrics.json, scaling.png and student.pt."""
     started = time.perf_counter()
     tokenizer, encoder, encoder_card = load_encoder(cfg.layers)
     scores_dir = runs / "teacher_scores"
     data = load_dataset(data_dir)
     splits = {}
-    for split, members in (("train", teacher_cfg.score_train_members), ("test", teacher_cfg.score_test_members)):
-        lists = load_lists(data, (split,), members, seed=teacher_cfg.seed)
+    for split, members in (("train", lists_cfg.score_train_members), ("test", lists_cfg.score_test_members)):
+        lists = load_lists(data, (split,), members, seed=lists_cfg.seed)
         rows = read_scores(scores_dir, split, lists)
         splits[split] = (lists, prepare(lists, rows, encoder, tokenizer, cfg, progress))
     test_lists, test_data = splits["test"]
@@ -222,7 +206,7 @@ def distill(data_dir: Path, runs: Path, teacher_cfg, cfg: StudentConfig, policy:
     report = {
         "student": {
             "encoder": encoder_card.to_json(),
-            "config": dataclasses.asdict(cfg),
+            "config": cfg.model_dump(mode="json"),
             "towers": "frozen lower MiniLM layers",
         },
         "train": {"lists": len(train_data), "pairs": int(sum(len(d.grades) for d in train_data))},
@@ -270,10 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training distill", description=__doc__.splitlines()[0])
     add_run_arguments(parser, policy=True)
     args = parser.parse_args(argv)
-    teacher_cfg, data, runs = run_paths(args)
-    report = distill(
-        data, runs, teacher_cfg, STUDENT_PRESETS[args.preset], load_policy(args.policy), not args.no_progress
-    )
+    run = resolve_run(args)
+    runs = save_config(run.config, run.runs).parent
+    config = run.config
+    report = distill(run.data, runs, config.lists, config.student, load_policy(args.policy), not args.no_progress)
     print(format_ablation(report))
     print(f"kept vs relevance teacher (NDCG@10): {report['kept_vs_relevance_teacher']}")
     print(f"scaling: {json.dumps(report['scaling'])}")

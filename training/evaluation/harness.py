@@ -9,18 +9,39 @@ Every model is evaluated on the same held-out members (split by member). Metrics
   only for models that output probabilities);
 * ``combined`` — NDCG@10 of the model's blended ranking against the policy's business blend
   (linear gains 0.7 · grade/4 + 0.3 · engaged), see POLICY.md.
+
+It imports no stage: a list is anything with ``grades`` and ``positive`` arrays (the data stage's
+``CandidateList``), the blend anything with the policy's ``blend(grades, engagement)``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from training.data.lists import CandidateList
 from training.evaluation.metrics import kendall_tau_b, log_loss, ndcg_at_k, reciprocal_rank, roc_auc
-from training.policy.policy import Policy
+
+
+class LabelledList(Protocol):
+    """One member's candidates as evaluation sees them."""
+
+    @property
+    def grades(self) -> np.ndarray:  # int 0-4, the judge's grades
+        ...
+
+    @property
+    def positive(self) -> np.ndarray:  # 1.0 engaged / 0.0 not / NaN unknown
+        ...
+
+
+class Blend(Protocol):
+    """The business blend of relevance and engagement (the policy's ``blend``)."""
+
+    def blend(self, grade: np.ndarray, engagement_probability: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -39,7 +60,7 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(kept)) if kept else float("nan")
 
 
-def evaluate_model(lists: list[CandidateList], scores: ModelScores, policy: Policy) -> dict[str, float]:
+def evaluate_model(lists: Sequence[LabelledList], scores: ModelScores, policy: Blend) -> dict[str, float]:
     """All metrics of one model on the given lists."""
     relevance = scores.relevance
     engagement = scores.engagement or relevance

@@ -28,15 +28,16 @@ from tqdm import tqdm
 from app.domain.featurize import FEATURE_NAMES, FEATURES_VERSION, job_text, match_feature_matrix, member_text
 from app.ranking.manifest import FORMAT, MANIFEST, Manifest, files_entry, load_manifest
 from app.ranking.student import StudentModel
+from training.cli import add_run_arguments, resolve_run
+from training.config import StudentConfig
 from training.data.dataset import load_dataset
 from training.data.lists import CandidateList, load_lists
 from training.distill.student import FeatureScorer, RankerStudent
-from training.distill.train import STUDENT_PRESETS, StudentConfig
+from training.errors import TrainingError
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.evaluation.metrics import kendall_tau_b
 from training.export.graphs import export_features, export_interaction, export_tower, fuse_transformer, quantize_int8
 from training.policy.policy import Policy, load_policy
-from training.teachers.config import add_run_arguments, run_paths
 from training.teachers.encoder import encoder_dir, load_encoder
 from training.teachers.losses import expected_grade
 
@@ -55,20 +56,20 @@ COMPONENT_FILES = {
 }
 
 
-class ExportError(ValueError):
+class ExportError(TrainingError):
     """The export did not pass its gate (the message says which figure failed)."""
 
 
 def _load_weights(module: torch.nn.Module, path: Path, strict: bool):
     """load_state_dict from a distill checkpoint; one readable error when it is missing or from another version."""
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: not found (run `python -m training distill` first)")
+        raise TrainingError(f"{path}: not found (run `python -m training distill` first)")
     try:
         return module.load_state_dict(torch.load(path, map_location="cpu"), strict=strict)
     except RuntimeError as exc:  # missing keys or shapes of another student version
         lines = str(exc).splitlines()
         detail = lines[1].strip() if len(lines) > 1 else str(exc)
-        raise ValueError(
+        raise TrainingError(
             f"{path}: made by another student version ({detail}); re-run `python -m training distill`"
         ) from None
 
@@ -77,12 +78,12 @@ def load_student(runs: Path, cfg: StudentConfig):
     """(student with its encoder, features-tier scorer, tokenizer, encoder card) from runs/<preset>/student/."""
     path = runs / "student" / "student.pt"
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no trained student (run `python -m training distill` first)")
+        raise TrainingError(f"{path}: no trained student (run `python -m training distill` first)")
     tokenizer, encoder, card = load_encoder(cfg.layers)
     student = RankerStudent(encoder, encoder.config.hidden_size, cfg.dim)
     missing, unexpected = _load_weights(student, path, strict=False)  # the frozen encoder is not in the file
     if unexpected or any(not key.startswith("encoder.") for key in missing):
-        raise ValueError(f"{path}: does not match the student (missing {missing[:3]}, unexpected {unexpected[:3]})")
+        raise TrainingError(f"{path}: does not match the student (missing {missing[:3]}, unexpected {unexpected[:3]})")
     student.eval()
     scorer = FeatureScorer()
     _load_weights(scorer, runs / "student" / "features.pt", strict=True)
@@ -258,10 +259,10 @@ def export_student(
     data = load_dataset(data_dir)
     test_lists = load_lists(data, ("test",), teacher_cfg.score_test_members, seed=teacher_cfg.seed)
     if not test_lists:
-        raise ValueError(f"{data_dir}: no held-out (test split) lists to check the export on")
+        raise TrainingError(f"{data_dir}: no held-out (test split) lists to check the export on")
     teacher_metrics = runs / "eval" / "metrics.json"
     if not teacher_metrics.is_file():
-        raise FileNotFoundError(f"{teacher_metrics}: no teacher evaluation (run `python -m training evaluate` first)")
+        raise TrainingError(f"{teacher_metrics}: no teacher evaluation (run `python -m training evaluate` first)")
     teacher_ndcg = json.loads(teacher_metrics.read_text())["models"]["relevance teacher"]["ndcg@10"]
     sample = test_lists[:PARITY_LISTS]
     reference = torch_scores(student, tokenizer, sample, cfg, policy)
@@ -365,12 +366,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime threads for the checks")
     args = parser.parse_args(argv)
-    teacher_cfg, data, runs = run_paths(args)
+    run = resolve_run(args)
+    teacher_cfg, data, runs = run.config.lists, run.data, run.runs
     report = export_student(
         data,
         runs,
         teacher_cfg,
-        STUDENT_PRESETS[args.preset],
+        run.config.student,
         load_policy(args.policy),
         args.publish,
         args.threads,

@@ -14,8 +14,8 @@ from collections import Counter, defaultdict
 from app.domain.featurize import member_skill_ids
 from app.domain.schemas import Job, Member
 from app.domain.skills import SkillLexicon
+from training.data.canonical_view import CanonicalView
 from training.data.taxonomy import Taxonomy
-from training.policy.judge import CanonicalView
 
 # Level and filler words employers and members put around a title.
 _TITLE_FILLERS = (

@@ -8,30 +8,17 @@ truth the generator knows; on users' own data it comes from canonicalize.py. Eve
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from app.domain.featurize import annual_amount, normalize_city
 from app.domain.schemas import Job, Member, WorkplacePreference, WorkplaceType
+from training.data.canonical_view import CanonicalView
 from training.policy.policy import Policy, default_policy
 
 RULES = ("work_authorization", "location", "function", "skills", "seniority", "salary", "workplace")
 FUNCTION_SAME_OCCUPATION = "same_occupation"
 FUNCTION_SAME_FAMILY = "same_family"
 FUNCTION_OTHER_FAMILY = "other_family"
-
-
-@dataclass(frozen=True)
-class CanonicalView:
-    """What the judge understands of one side: occupation id, family and canonical skill ids.
-
-    ``occupation``/``family`` are None when they could not be recognised. For a job, ``skills``
-    are its *required* skills and ``preferred`` the nice-to-haves.
-    """
-
-    occupation: str | None
-    family: str | None
-    skills: frozenset[str]
-    preferred: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -153,7 +140,7 @@ def judge(
         if gap >= policy.seniority_cap_gap:
             cap = min(cap, policy.seniority_cap)
             rules["seniority"] = RuleOutcome("cap", f"{levels}; grade capped at {policy.seniority_cap}")
-        elif gap >= policy.seniority_penalty_gap:
+        elif gap > policy.seniority_free_gap:
             grade -= policy.seniority_penalty
             rules["seniority"] = RuleOutcome("penalty", levels, -policy.seniority_penalty)
         else:

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from training.errors import TrainingError
+
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
 GRADE_COUNT = 5
 
 
-class PolicyError(ValueError):
+class PolicyError(TrainingError):
     """The policy file is malformed; the message names the offending key."""
 
 
@@ -30,7 +32,6 @@ class Policy:
     other_family_cap: int
     coverage_without_requirements: float
     seniority_free_gap: int
-    seniority_penalty_gap: int
     seniority_penalty: int
     seniority_cap_gap: int
     seniority_cap: int
@@ -61,8 +62,9 @@ def _band_table(raw: object, key: str) -> tuple[tuple[float, int], ...]:
     return tuple(rows)
 
 
-def load_policy(path: str | Path = DEFAULT_POLICY_PATH) -> Policy:
-    """Read a policy TOML file; raises PolicyError naming the key on any problem."""
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Read a policy TOML file (None: the bundled one); raises PolicyError naming the key on any problem."""
+    path = DEFAULT_POLICY_PATH if path is None else path
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -84,7 +86,6 @@ def load_policy(path: str | Path = DEFAULT_POLICY_PATH) -> Policy:
             other_family_cap=int(fn["other_family_cap"]),
             coverage_without_requirements=float(fn["coverage_without_requirements"]),
             seniority_free_gap=int(sen["free_gap"]),
-            seniority_penalty_gap=int(sen["penalty_gap"]),
             seniority_penalty=int(sen["penalty"]),
             seniority_cap_gap=int(sen["cap_gap"]),
             seniority_cap=int(sen["cap"]),
@@ -97,8 +98,8 @@ def load_policy(path: str | Path = DEFAULT_POLICY_PATH) -> Policy:
         raise PolicyError(f"policy {path}: missing key {exc.args[0]!r}") from exc
     if abs(policy.blend_relevance + policy.blend_engagement - 1.0) > 1e-6:
         raise PolicyError("blend: relevance + engagement must sum to 1")
-    if not policy.seniority_free_gap < policy.seniority_penalty_gap < policy.seniority_cap_gap:
-        raise PolicyError("seniority: need free_gap < penalty_gap < cap_gap")
+    if not 0 <= policy.seniority_free_gap < policy.seniority_cap_gap:
+        raise PolicyError("seniority: need 0 <= free_gap < cap_gap")
     return policy
 
 

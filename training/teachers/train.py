@@ -9,7 +9,6 @@ taking its share of the optimiser steps.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import math
 import os
@@ -22,13 +21,16 @@ import torch
 from torch import distributed as dist
 from tqdm import tqdm
 
+from app.domain.cpus import usable_cpus
 from app.domain.featurize import FEATURE_NAMES
+from training.cli import add_run_arguments, resolve_run
+from training.config import TeacherConfig, save_config
 from training.data.dataset import load_dataset
 from training.data.lists import CandidateList, load_lists
+from training.errors import TrainingError
 from training.evaluation.metrics import ndcg_at_k, roc_auc
 from training.teachers import losses
 from training.teachers.batches import encode, predict
-from training.teachers.config import TeacherConfig, add_run_arguments, run_paths
 from training.teachers.encoder import load_encoder
 from training.teachers.model import KINDS, CrossEncoderTeacher
 
@@ -39,13 +41,6 @@ CARD = "card.json"
 
 def _world() -> tuple[int, int]:
     return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
-
-
-def _usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def _steps(lists: list[CandidateList], cfg: TeacherConfig, kind: str, epoch: int) -> list[tuple[int, np.ndarray]]:
@@ -126,23 +121,25 @@ def _warm_start(model: CrossEncoderTeacher, kind: str, out_dir: Path, cfg: Teach
     state["head.3.bias"] = (contrast * state["head.3.bias"]).sum(0, keepdim=True) / 2.0 - 2.0
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or any(not k.startswith("seen.") for k in missing):
-        raise ValueError(f"{source}: not a relevance teacher of this architecture ({missing or unexpected})")
+        raise TrainingError(f"{source}: not a relevance teacher of this architecture ({missing or unexpected})")
     return f"relevance teacher ({source})"
 
 
-def train_teacher(kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, progress: bool = True) -> dict:
+def train_teacher(
+    kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, progress: bool = True, split_seed: int = 0
+) -> dict:
     """Train one teacher; rank 0 writes model.pt and card.json to ``out_dir``. Returns the card."""
     rank, world = _world()
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("gloo")
     torch.manual_seed(cfg.seed)
-    torch.set_num_threads(max(1, _usable_cpus() // world))
+    torch.set_num_threads(max(1, usable_cpus() // world))
     started = time.perf_counter()
 
     data = load_dataset(data_dir)
-    lists = load_lists(data, ("train",), cfg.train_members, seed=cfg.seed)
+    lists = load_lists(data, ("train",), cfg.train_members, seed=split_seed)
     if not lists:
-        raise ValueError(f"{data_dir}: no training lists")
+        raise TrainingError(f"{data_dir}: no training lists")
     tokenizer, encoder, encoder_card = load_encoder(cfg.layers)
     model = CrossEncoderTeacher(encoder, kind, position_aware=cfg.position_aware)
     warm_start = _warm_start(model, kind, out_dir, cfg)
@@ -185,7 +182,7 @@ def train_teacher(kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, 
 
     card: dict = {}
     if rank == 0:
-        val_lists = load_lists(data, ("val",), cfg.val_members, seed=cfg.seed)
+        val_lists = load_lists(data, ("val",), cfg.val_members, seed=split_seed)
         card = {
             "kind": kind,
             "base_model": encoder_card.to_json(),
@@ -197,7 +194,7 @@ def train_teacher(kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, 
             if kind == "relevance"
             else "P(apply or click) from engagement events (BCE); score = probability",
             "outputs": "5 grade logits" if kind == "relevance" else "1 logit",
-            "config": dataclasses.asdict(cfg),
+            "config": cfg.model_dump(mode="json"),
             "data": {"dataset": str(data_dir), "train_lists": len(lists), "steps": done * world, "world_size": world},
             "initialised_from": warm_start,
             "loss_first_20": float(np.mean(history[:20])) if history else None,
@@ -216,6 +213,8 @@ def train_teacher(kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, 
 
 def load_teacher(out_dir: Path):
     """(model, tokenizer, card) of a trained teacher, ready for inference."""
+    if not (out_dir / CARD).is_file():
+        raise TrainingError(f"{out_dir}: no trained teacher (run `python -m training train-teacher` first)")
     card = json.loads((out_dir / CARD).read_text(encoding="utf-8"))
     tokenizer, encoder, _ = load_encoder(card["config"]["layers"])
     model = CrossEncoderTeacher(encoder, card["kind"], position_aware=card["config"].get("position_aware", False))
@@ -231,9 +230,10 @@ def main(argv: list[str] | None = None) -> int:
     add_run_arguments(parser)
     parser.add_argument("--out", type=Path, help="output folder (default: <runs>/teachers/<kind>)")
     args = parser.parse_args(argv)
-    cfg, data, runs = run_paths(args)
-    out = args.out or runs / "teachers" / args.kind
-    card = train_teacher(args.kind, data, out, cfg, progress=not args.no_progress)
+    run = resolve_run(args)
+    save_config(run.config, run.runs)
+    out = args.out or run.runs / "teachers" / args.kind
+    card = train_teacher(args.kind, run.data, out, run.config.teacher, not args.no_progress, run.config.lists.seed)
     if card:
         print(f"{args.kind} teacher -> {out}: {json.dumps(card['metrics'])} in {card['seconds']['total']} s")
     return 0

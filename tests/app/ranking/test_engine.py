@@ -163,7 +163,7 @@ def test_settings_from_environment():
 
 
 def test_threads_follow_the_cgroup_quota(monkeypatch):
-    import app.config as config
+    import app.domain.cpus as config
 
     monkeypatch.setattr(config.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7})
     monkeypatch.setattr(config, "_cgroup_quota", lambda: 2.5)

@@ -12,7 +12,7 @@ import pytest
 from training.data import dataset as layout
 from training.data.dataset import load_dataset
 from training.data.jsonl import DataFileError, JsonlWriter, read_json_lines
-from training.policy.labelling import judge_dataset
+from training.policy.label_dataset import judge_dataset
 from tests.conftest import JOB, MEMBER, _merge
 
 

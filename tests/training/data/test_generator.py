@@ -10,12 +10,15 @@ from app.domain.featurize import strip_boilerplate
 from app.domain.skills import default_lexicon, normalize
 from training.data import dataset as layout
 from training.data.dataset import load_dataset
-from training.data.generate import generate
-from training.data.generator import GeneratorConfig
+from training.config import DataConfig
+from training.data.simulate import generate
+from training.policy.labelled_dataset import policy_grader
+from training.policy.policy import default_policy
 from training.data.jsonl import read_json_lines
 from training.data.taxonomy import default_taxonomy
 
-SMALL = GeneratorConfig(members=8, jobs=300, min_candidates=20, max_candidates=40, min_local_openings=5, max_local_openings=10)
+GRADE = policy_grader(default_policy())
+SMALL = DataConfig(members=8, jobs=300, min_candidates=20, max_candidates=40, min_local_openings=5, max_local_openings=10)
 
 
 def _files(root):
@@ -23,15 +26,15 @@ def _files(root):
 
 
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
-    generate(SMALL, tmp_path / "a", progress=False)
-    generate(SMALL, tmp_path / "b", progress=False)
-    generate(GeneratorConfig(**{**SMALL.__dict__, "seed": 1}), tmp_path / "c", progress=False)
+    generate(SMALL, tmp_path / "a", GRADE, progress=False)
+    generate(SMALL, tmp_path / "b", GRADE, progress=False)
+    generate(SMALL.model_copy(update={"seed": 1}), tmp_path / "c", GRADE, progress=False)
     assert _files(tmp_path / "a") == _files(tmp_path / "b")
     assert _files(tmp_path / "a")[layout.MEMBERS] != _files(tmp_path / "c")[layout.MEMBERS]
 
 
 def test_records_are_valid_and_lists_are_sized(tmp_path):
-    card = generate(SMALL, tmp_path, progress=False)
+    card = generate(SMALL, tmp_path, GRADE, progress=False)
     data = load_dataset(tmp_path)  # validates every member and job against the schemas
     per_member = defaultdict(list)
     for pair in data.pairs():

@@ -7,8 +7,8 @@ import pytest
 
 from tests.conftest import make_job, make_member
 from training.data.lists import CandidateList
+from training.data.split import split_of
 from training.evaluation.harness import ModelScores, evaluate_model
-from training.evaluation.split import split_of
 from training.policy.policy import default_policy
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from app.domain.skills import SkillLexicon, default_lexicon
+from training.cli import add_policy_argument
 from training.data import dataset as layout
 from training.data.dataset import Dataset, load_dataset
 from training.data.engagement import POSITIVE_ACTIONS
@@ -26,7 +27,7 @@ from training.data.taxonomy import default_taxonomy
 from training.evaluation.metrics import kendall_tau_b, quadratic_weighted_kappa
 from training.policy.canonicalize import FieldCanonicalizer
 from training.policy.judge import judge
-from training.policy.policy import DEFAULT_POLICY_PATH, GRADE_COUNT, Policy, load_policy
+from training.policy.policy import GRADE_COUNT, Policy, load_policy
 
 SOURCES = ("auto", "latent", "fields")
 
@@ -83,7 +84,7 @@ def judge_dataset(
     """Label every pair of the dataset at ``root``; returns the card's ``labels`` section."""
     started = time.perf_counter()
     root = Path(root)
-    policy = policy or load_policy(DEFAULT_POLICY_PATH)
+    policy = policy or load_policy()
     data = load_dataset(root)
     if source == "auto":
         source = "latent" if data.has_truth else "fields"
@@ -181,9 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--source", choices=SOURCES, default="auto", help="latent truth, schema fields, or auto (truth when present)"
     )
-    parser.add_argument(
-        "--policy", type=Path, default=DEFAULT_POLICY_PATH, help="policy TOML (default: the bundled policy)"
-    )
+    add_policy_argument(parser)
     parser.add_argument(
         "--lexicon", type=Path, help="skills lexicon JSON for the field path (default: the bundled one)"
     )

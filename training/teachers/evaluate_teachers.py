@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from training.cli import add_run_arguments, resolve_run
+from training.config import ListsConfig, save_config
 from training.data.lists import CandidateList, load_lists
-from training.evaluation import baselines
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.policy.policy import Policy, load_policy
-from training.teachers.config import TeacherConfig, add_run_arguments, run_paths
+from training.teachers import baselines
 from training.teachers.score import read_scores
 
 METRICS = ("ndcg@5", "ndcg@10", "mrr", "kendall_tau", "engagement_auc", "engagement_logloss", "combined")
@@ -78,7 +79,7 @@ def plot(results: dict[str, dict[str, float]], path: Path) -> None:
     plt.close(fig)
 
 
-def evaluate(data_dir: Path, runs: Path, cfg: TeacherConfig, policy: Policy) -> dict:
+def evaluate(data_dir: Path, runs: Path, cfg: ListsConfig, policy: Policy) -> dict:
     """Evaluate teachers and baselines; writes metrics.json and ndcg_auc.png to runs/eval."""
     started = time.perf_counter()
     lists = load_lists(data_dir, ("test",), cfg.score_test_members, seed=cfg.seed)
@@ -113,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training evaluate", description=__doc__.splitlines()[0])
     add_run_arguments(parser, progress=False, policy=True)
     args = parser.parse_args(argv)
-    cfg, data, runs = run_paths(args)
-    report = evaluate(data, runs, cfg, load_policy(args.policy))
+    run = resolve_run(args)
+    runs = save_config(run.config, run.runs).parent
+    report = evaluate(run.data, runs, run.config.lists, load_policy(args.policy))
     print(f"held-out members: {report['lists']} lists, {report['pairs']} pairs")
     print(report["table"])
     print(f"-> {runs / 'eval' / 'metrics.json'}, {runs / 'eval' / 'ndcg_auc.png'}")

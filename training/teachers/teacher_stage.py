@@ -10,9 +10,10 @@ import argparse
 import json
 import time
 
-from training.evaluation.evaluate import evaluate
+from training.cli import add_run_arguments, resolve_run
+from training.config import save_config
 from training.policy.policy import load_policy
-from training.teachers.config import add_run_arguments, run_paths
+from training.teachers.evaluate_teachers import evaluate
 from training.teachers.score import score_teachers
 from training.teachers.train import train_teacher
 
@@ -22,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training teachers", description=__doc__.splitlines()[0])
     add_run_arguments(parser, policy=True)
     args = parser.parse_args(argv)
-    cfg, data, runs = run_paths(args)
+    run = resolve_run(args)
+    cfg, data, runs = run.config, run.data, save_config(run.config, run.runs).parent
     policy = load_policy(args.policy)
     progress = not args.no_progress
     timings: dict[str, float] = {}
@@ -34,9 +36,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {timings[name]} s")
         return result
 
-    timed("train relevance teacher", train_teacher, "relevance", data, runs / "teachers" / "relevance", cfg, progress)
+    teacher, seed = cfg.teacher, cfg.lists.seed
     timed(
-        "train engagement teacher", train_teacher, "engagement", data, runs / "teachers" / "engagement", cfg, progress
+        "train relevance teacher",
+        train_teacher,
+        "relevance",
+        data,
+        runs / "teachers" / "relevance",
+        teacher,
+        progress,
+        seed,
+    )
+    timed(
+        "train engagement teacher",
+        train_teacher,
+        "engagement",
+        data,
+        runs / "teachers" / "engagement",
+        teacher,
+        progress,
+        seed,
     )
     timed(
         "score pairs with both teachers",
@@ -44,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         data,
         runs / "teachers",
         runs / "teacher_scores",
-        cfg,
+        cfg.lists,
         progress,
     )
-    report = timed("evaluate", evaluate, data, runs, cfg, policy)
+    report = timed("evaluate", evaluate, data, runs, cfg.lists, policy)
     timings["total"] = round(sum(timings.values()), 1)
     (runs / "timings.json").write_text(
         json.dumps({"preset": args.preset, "seconds": timings}, indent=2) + "\n", encoding="utf-8"

@@ -1,42 +1,50 @@
-"""`python -m training generate`: write a seeded marketplace (members, jobs, candidate pairs with engagement).
+"""Simulate a seeded marketplace to disk: members, jobs, candidate pairs and what members did.
 
-Jobs are held in memory (candidates are drawn from them); members and pairs are streamed to disk,
+Members react to how well a job truly fits them: the caller passes that grade (the policy judge on
+latent truth, see training/policy/labelled_dataset.py), so this stage needs no judge of its own. Jobs are held in memory (candidates are drawn from them); members and pairs are streamed to disk,
 so a run with millions of pairs needs memory for the job catalogue only. The
 catalogue is a base of ``jobs`` postings plus the openings materialised near each member.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import datetime as dt
 import json
 import random
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 from tqdm import tqdm
 
+from app.domain.schemas import Job, Member
 from app.domain.skills import default_lexicon
+from training.config import DataConfig
 from training.data import dataset as layout
 from training.data.engagement import ACTIONS, POSITIVE_ACTIONS, simulate_action
-from training.data.generator import PRESETS, GeneratorConfig, MarketplaceGenerator, Opening
+from training.data.canonical_view import CanonicalView
+from training.data.marketplace import MarketplaceGenerator, Opening
 from training.data.jsonl import JsonlWriter
 from training.data.retrieval import CatalogueIndex
 from training.data.taxonomy import default_taxonomy
-from training.policy.judge import judge
-from training.policy.policy import default_policy
 
 GENERATOR_VERSION = 1
 
+# The true grade (0-4) of a (member, job) pair given both sides' latent canonical views.
+Grader = Callable[[Member, Job, CanonicalView, CanonicalView], int]
 
-def generate(config: GeneratorConfig, out_dir: str | Path, preset: str = "custom", progress: bool = True) -> dict:
-    """Generate a marketplace into ``out_dir`` and return its card (also written as dataset.json)."""
+
+def generate(
+    config: DataConfig, out_dir: str | Path, grade: Grader, preset: str = "custom", progress: bool = True
+) -> dict:
+    """Generate a marketplace into ``out_dir`` and return its card (also written as dataset.json).
+
+    ``grade`` gives the true fit members react to (see module docstring)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    taxonomy, lexicon, policy = default_taxonomy(), default_lexicon(), default_policy()
+    taxonomy, lexicon = default_taxonomy(), default_lexicon()
     generator = MarketplaceGenerator(config, taxonomy, lexicon)
 
     index = CatalogueIndex()
@@ -68,9 +76,9 @@ def generate(config: GeneratorConfig, out_dir: str | Path, preset: str = "custom
             for position, j in enumerate(index.candidates(rng, member, truth, count)):
                 job, job_truth = index.jobs[j], index.truths[j]
                 # Members react to true fit: the policy grade on latent truth.
-                grade = judge(member, job, truth.view(), job_truth.view(), policy).grade
+                fit = grade(member, job, truth.view(), job_truth.view())
                 age_days = (config.as_of - job.posted_at).days
-                action = simulate_action(rng, member, job, grade, position, job_truth.popularity, age_days)
+                action = simulate_action(rng, member, job, fit, position, job_truth.popularity, age_days)
                 actions[action] += 1
                 pair_file.write({"member_id": member.member_id, "job_id": job.job_id, "position": position, "action": action})
         pair_count = pair_file.count
@@ -80,7 +88,7 @@ def generate(config: GeneratorConfig, out_dir: str | Path, preset: str = "custom
         "generator_version": GENERATOR_VERSION,
         "preset": preset,
         "seed": config.seed,
-        "config": {k: str(v) if isinstance(v, dt.date) else v for k, v in dataclasses.asdict(config).items()},
+        "config": config.model_dump(mode="json"),
         "counts": {"members": config.members, "jobs": len(index.jobs), "pairs": pair_count,
                    "occupations": len(taxonomy.occupations), "families": len(taxonomy.families)},
         "engagement": {
@@ -97,35 +105,3 @@ def generate(config: GeneratorConfig, out_dir: str | Path, preset: str = "custom
 def write_card(out: Path, card: dict) -> None:
     """Write dataset.json (the dataset's card)."""
     (out / layout.CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options shared by `generate` and `data`."""
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny", help="size preset (default: tiny)")
-    parser.add_argument("--out", type=Path, help="output folder (default: data/<preset>)")
-    parser.add_argument("--seed", type=int, help="random seed (default: the preset's)")
-    parser.add_argument("--members", type=int, help="override the preset's member count")
-    parser.add_argument("--jobs", type=int, help="override the preset's job count")
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
-
-
-def config_from_args(args: argparse.Namespace) -> GeneratorConfig:
-    """The preset with the command line's overrides applied (validated)."""
-    overrides = {k: getattr(args, k) for k in ("seed", "members", "jobs") if getattr(args, k) is not None}
-    for key in ("members", "jobs"):
-        if key in overrides and overrides[key] < 1:
-            raise SystemExit(f"error: --{key} must be at least 1")
-    return dataclasses.replace(PRESETS[args.preset], **overrides)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the generate stage."""
-    parser = argparse.ArgumentParser(prog="python -m training generate", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    config = config_from_args(args)
-    out = args.out or Path("data") / args.preset
-    card = generate(config, out, preset=args.preset, progress=not args.no_progress)
-    counts = card["counts"]
-    print(f"wrote {counts['pairs']} pairs for {counts['members']} members over {counts['jobs']} jobs to {out}")
-    return 0

@@ -30,29 +30,8 @@ from app.domain.skills import SkillLexicon
 from training.data import world
 from training.data.taxonomy import Occupation, Taxonomy
 from training.data.text_noise import add_typos, join_list, surface, title_variant
-from training.policy.judge import CanonicalView
-
-
-@dataclass(frozen=True)
-class GeneratorConfig:
-    """Sizes and knobs of one generated marketplace."""
-
-    members: int
-    jobs: int
-    min_candidates: int = 50
-    max_candidates: int = 200
-    seed: int = 0
-    as_of: dt.date = dt.date(2026, 6, 1)  # "today" in the simulation: fixed so output is reproducible
-    typo_rate: float = 0.02
-    companies: int = 400
-    min_local_openings: int = 30  # openings added near each member (see local_openings)
-    max_local_openings: int = 80
-
-
-PRESETS: dict[str, GeneratorConfig] = {
-    "tiny": GeneratorConfig(members=60, jobs=2000),
-    "full": GeneratorConfig(members=2000, jobs=10000),
-}
+from training.config import DataConfig
+from training.data.canonical_view import CanonicalView
 
 
 @dataclass(frozen=True)
@@ -108,7 +87,7 @@ def _weighted(rng: random.Random, weights: dict) -> object:
 class MarketplaceGenerator:
     """Builds jobs, members and candidate lists for one config."""
 
-    def __init__(self, config: GeneratorConfig, taxonomy: Taxonomy, lexicon: SkillLexicon):
+    def __init__(self, config: DataConfig, taxonomy: Taxonomy, lexicon: SkillLexicon):
         self.config = config
         self.taxonomy = taxonomy
         self.lexicon = lexicon
