@@ -188,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
-    lexicon = SkillLexicon.from_file(args.lexicon) if args.lexicon else None
+    try:
+        lexicon = SkillLexicon.from_file(args.lexicon) if args.lexicon else None
+    except ValueError as exc:  # the shared loader's error for an unreadable lexicon file
+        raise DataFileError(str(exc)) from None
     labels = judge_dataset(args.dataset, args.source, load_policy(args.policy), lexicon, progress=not args.no_progress)
     update_card(args.dataset, labels)
     print(summary_line(labels))

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from training.data.esco_subset import DEFAULT_ESCO_DIR, OUTPUT_PATH, build
+from training.errors import TrainingError
 
 
 @pytest.mark.skipif(not (DEFAULT_ESCO_DIR / "occupations.csv").is_file(), reason="shared ESCO data not beside the repo")
@@ -24,7 +25,7 @@ def test_a_bad_spec_is_refused(tmp_path):
                                                 "no such job": {"skills": [], "pay": 1}}}}}
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(spec))
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(TrainingError) as err:
         build(DEFAULT_ESCO_DIR, path)
     message = str(err.value)
     assert "'cook' is in ISCO group 5120" in message
