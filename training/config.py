@@ -39,77 +39,91 @@ class _Section(BaseModel):
 class DataConfig(_Section):
     """The generated marketplace (`generate`, `data`): sizes and knobs."""
 
-    members: int = Field(60, ge=1, description="members generated")
-    jobs: int = Field(2000, ge=1, description="base job postings (openings near members are added)")
-    min_candidates: int = Field(50, ge=1, description="fewest candidates retrieval shows a member")
-    max_candidates: int = Field(200, ge=1, description="most candidates retrieval shows a member")
-    seed: int = Field(0, description="seed of the generator (every record draws from its own stream)")
-    as_of: dt.date = Field(dt.date(2026, 6, 1), description="'today' in the simulation, fixed for reproducibility")
-    typo_rate: float = Field(0.02, ge=0, le=1, description="share of words given a typo")
-    companies: int = Field(400, ge=1, description="distinct employers")
-    min_local_openings: int = Field(30, ge=0, description="fewest openings materialised near each member")
-    max_local_openings: int = Field(80, ge=0, description="most openings materialised near each member")
+    members: int = Field(default=60, ge=1, description="members generated")
+    jobs: int = Field(default=2000, ge=1, description="base job postings (openings near members are added)")
+    min_candidates: int = Field(default=50, ge=1, description="fewest candidates retrieval shows a member")
+    max_candidates: int = Field(default=200, ge=1, description="most candidates retrieval shows a member")
+    seed: int = Field(default=0, description="seed of the generator (every record draws from its own stream)")
+    as_of: dt.date = Field(
+        default=dt.date(2026, 6, 1), description="'today' in the simulation, fixed for reproducibility"
+    )
+    typo_rate: float = Field(default=0.02, ge=0, le=1, description="share of words given a typo")
+    companies: int = Field(default=400, ge=1, description="distinct employers")
+    min_local_openings: int = Field(default=30, ge=0, description="fewest openings materialised near each member")
+    max_local_openings: int = Field(default=80, ge=0, description="most openings materialised near each member")
 
 
 class ListsConfig(_Section):
     """Which candidate lists the teachers score and every later stage trains and evaluates on."""
 
-    seed: int = Field(0, description="seed of the member split (train 70 % / val 10 % / test 20 %)")
-    score_train_members: int = Field(10, ge=1, description="train-split lists scored for the students")
-    score_test_members: int = Field(8, ge=1, description="held-out lists scored for evaluation and the export gate")
-    shard_members: int = Field(4, ge=1, description="lists per teacher-score shard")
+    seed: int = Field(default=0, description="seed of the member split (train 70 % / val 10 % / test 20 %)")
+    score_train_members: int = Field(default=10, ge=1, description="train-split lists scored for the students")
+    score_test_members: int = Field(
+        default=8, ge=1, description="held-out lists scored for evaluation and the export gate"
+    )
+    shard_members: int = Field(default=4, ge=1, description="lists per teacher-score shard")
 
 
 class TeacherConfig(_Section):
     """The two cross-encoder teachers (`train-teacher`, `teachers`)."""
 
-    layers: int = Field(2, ge=1, le=6, description="encoder layers kept (all-MiniLM-L6-v2 has 6)")
-    max_length: int = Field(64, ge=8, description="wordpiece tokens of the (member, job) pair")
-    train_members: int = Field(8, ge=1, description="candidate lists used for training (train split)")
-    max_list: int = Field(40, ge=2, description="candidates sampled per list per epoch")
-    chunk: int = Field(20, ge=2, description="pairs per optimiser step (a slice of one list: the listwise unit)")
-    epochs: int = Field(1, ge=1)
-    lr: float = Field(4e-5, gt=0, description="encoder learning rate")
-    head_lr: float = Field(1e-3, gt=0, description="head learning rate")
-    weight_decay: float = Field(0.01, ge=0)
-    warmup: float = Field(0.1, ge=0, le=1, description="share of steps with a linear warm-up")
-    label_sigma: float = Field(0.5, gt=0, description="width of the soft grade targets")
-    listwise_weight: float = Field(0.5, ge=0, description="weight of the ListNet term (relevance)")
-    engagement_warm_start: bool = Field(True, description="engagement encoder starts from the relevance teacher's")
+    layers: int = Field(default=2, ge=1, le=6, description="encoder layers kept (all-MiniLM-L6-v2 has 6)")
+    max_length: int = Field(default=64, ge=8, description="wordpiece tokens of the (member, job) pair")
+    train_members: int = Field(default=8, ge=1, description="candidate lists used for training (train split)")
+    max_list: int = Field(default=40, ge=2, description="candidates sampled per list per epoch")
+    chunk: int = Field(
+        default=20, ge=2, description="pairs per optimiser step (a slice of one list: the listwise unit)"
+    )
+    epochs: int = Field(default=1, ge=1)
+    lr: float = Field(default=4e-5, gt=0, description="encoder learning rate")
+    head_lr: float = Field(default=1e-3, gt=0, description="head learning rate")
+    weight_decay: float = Field(default=0.01, ge=0)
+    warmup: float = Field(default=0.1, ge=0, le=1, description="share of steps with a linear warm-up")
+    label_sigma: float = Field(default=0.5, gt=0, description="width of the soft grade targets")
+    listwise_weight: float = Field(default=0.5, ge=0, description="weight of the ListNet term (relevance)")
+    engagement_warm_start: bool = Field(
+        default=True, description="engagement encoder starts from the relevance teacher's"
+    )
     # Off: on logged data it lowered engagement AUC (0.649 vs 0.711 on 20 val lists of the full
     # data) since the evaluation is position-biased too.
-    position_aware: bool = Field(False, description="PAL position-bias-aware engagement loss")
-    val_members: int = Field(4, ge=1, description="validation lists for the teacher's card")
-    seed: int = Field(0, description="seed of initialisation and step order")
+    position_aware: bool = Field(default=False, description="PAL position-bias-aware engagement loss")
+    val_members: int = Field(default=4, ge=1, description="validation lists for the teacher's card")
+    seed: int = Field(default=0, description="seed of initialisation and step order")
 
 
 class StudentConfig(_Section):
     """The distilled ranker student (`distill`, `export`); the same for every ablation variant."""
 
-    layers: int = Field(2, ge=1, le=6, description="lower MiniLM layers in each tower (frozen)")
-    dim: int = Field(128, ge=8, description="tower embedding width")
-    member_max_length: int = Field(64, ge=8, description="wordpiece tokens of the member text")
-    job_max_length: int = Field(96, ge=8, description="wordpiece tokens of the job text")
-    epochs: int = Field(4, ge=1)
-    lr: float = Field(2e-3, gt=0)
-    weight_decay: float = Field(0.01, ge=0)
-    scaling_points: tuple[float, ...] = Field((0.5, 1.0), description="shares of the train lists (scaling curve)")
+    layers: int = Field(default=2, ge=1, le=6, description="lower MiniLM layers in each tower (frozen)")
+    dim: int = Field(default=128, ge=8, description="tower embedding width")
+    member_max_length: int = Field(default=64, ge=8, description="wordpiece tokens of the member text")
+    job_max_length: int = Field(default=96, ge=8, description="wordpiece tokens of the job text")
+    epochs: int = Field(default=4, ge=1)
+    lr: float = Field(default=2e-3, gt=0)
+    weight_decay: float = Field(default=0.01, ge=0)
+    scaling_points: tuple[float, ...] = Field(
+        default=(0.5, 1.0), description="shares of the train lists (scaling curve)"
+    )
     seed: int = 0
 
 
 class ExportConfig(_Section):
     """The export gate (`export`): what an ONNX model must pass to be kept and published."""
 
-    parity_max_abs: float = Field(1e-3, gt=0, description="fp32: largest |ONNX - PyTorch| score allowed")
-    parity_min_tau: float = Field(0.99, le=1, description="mean per-list Kendall tau of ONNX vs PyTorch rankings")
-    int8_max_ndcg_drop: float = Field(0.005, ge=0, description="NDCG@10 int8 may lose against fp32")
-    max_publish_mb: float = Field(50.0, gt=0, description="refuse to publish a bigger model folder (artifacts/ in git)")
+    parity_max_abs: float = Field(default=1e-3, gt=0, description="fp32: largest |ONNX - PyTorch| score allowed")
+    parity_min_tau: float = Field(
+        default=0.99, le=1, description="mean per-list Kendall tau of ONNX vs PyTorch rankings"
+    )
+    int8_max_ndcg_drop: float = Field(default=0.005, ge=0, description="NDCG@10 int8 may lose against fp32")
+    max_publish_mb: float = Field(
+        default=50.0, gt=0, description="refuse to publish a bigger model folder (artifacts/ in git)"
+    )
 
 
 class RunConfig(_Section):
     """Everything one run of the pipeline reads, by stage."""
 
-    preset: str = Field("tiny", description="the preset this config started from")
+    preset: str = Field(default="tiny", description="the preset this config started from")
     data: DataConfig = DataConfig()
     lists: ListsConfig = ListsConfig()
     teacher: TeacherConfig = TeacherConfig()

@@ -69,7 +69,7 @@ class Dataset:
             yield pair
 
 
-def _load_by_id(path: Path, model: type, key: str) -> dict:
+def _load_by_id(path: Path, model: type[BaseModel], key: str) -> dict:
     records: dict = {}
     for number, obj in read_json_lines(path):
         record = parse_model(path, number, obj, model)

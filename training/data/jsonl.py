@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
-from typing import IO, Iterator, TypeVar
+from typing import IO, Iterator, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -25,7 +25,7 @@ class DataFileError(TrainingError):
 
 def _open(path: Path, mode: str) -> IO[str]:
     if path.suffix == ".gz":
-        return gzip.open(path, mode + "t", encoding="utf-8")
+        return cast(IO[str], gzip.open(path, mode + "t", encoding="utf-8"))
     return path.open(mode, encoding="utf-8")
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import math
 import random
 from dataclasses import dataclass
+from typing import TypeVar
 
 from app.domain.schemas import (
     EmploymentType,
@@ -32,6 +33,8 @@ from training.data.taxonomy import Occupation, Taxonomy
 from training.data.text_noise import add_typos, join_list, surface, title_variant
 from training.config import DataConfig
 from training.data.canonical_view import CanonicalView
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class Company:
     popularity: float  # 0..1, Zipf-like: a few famous employers, a long tail
 
 
-def _weighted(rng: random.Random, weights: dict) -> object:
+def _weighted(rng: random.Random, weights: dict[T, int]) -> T:
     keys = list(weights)
     return rng.choices(keys, weights=[weights[k] for k in keys])[0]
 

@@ -77,6 +77,7 @@ def generate(
                 job, job_truth = index.jobs[j], index.truths[j]
                 # Members react to true fit: the policy grade on latent truth.
                 fit = grade(member, job, truth.view(), job_truth.view())
+                assert job.posted_at is not None  # the generator dates every job
                 age_days = (config.as_of - job.posted_at).days
                 action = simulate_action(rng, member, job, fit, position, job_truth.popularity, age_days)
                 actions[action] += 1

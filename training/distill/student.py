@@ -91,6 +91,7 @@ class RankerStudent(nn.Module):
 
     def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Encoder output mean-pooled over tokens (what the training cache stores, via pooled_embeddings)."""
+        assert self.encoder is not None, "a student built without its encoder scores pooled inputs only"
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         return mean_pool(hidden, attention_mask)
 

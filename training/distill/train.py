@@ -22,6 +22,7 @@ import torch
 from tqdm import tqdm
 
 from app.domain.featurize import job_text, match_feature_matrix, member_text
+from app.domain.schemas import Job
 from training.cli import add_run_arguments, resolve_run
 from training.config import ListsConfig, StudentConfig, save_config
 from training.data.dataset import load_dataset
@@ -55,12 +56,12 @@ def prepare(
     lists: list[CandidateList], rows: list[dict], encoder, tokenizer, cfg: StudentConfig, progress: bool
 ) -> list[ListTensors]:
     """Tensors per list; job and member texts are pooled once each (the frozen part of the towers)."""
-    jobs = {}
+    jobs: dict[str, Job] = {}
     for candidate_list in lists:
         for job in candidate_list.jobs:
             jobs.setdefault(job.job_id, job)
     ids = list(jobs)
-    pooled_jobs = {}
+    pooled_jobs: dict[str, np.ndarray] = {}
     for start in tqdm(range(0, len(ids), 512), desc="pool job texts", disable=not progress):
         chunk = ids[start : start + 512]
         texts = [job_text(jobs[i]) for i in chunk]

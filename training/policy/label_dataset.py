@@ -20,6 +20,7 @@ from tqdm import tqdm
 from app.domain.skills import SkillLexicon, default_lexicon
 from training.cli import add_policy_argument
 from training.data import dataset as layout
+from training.data.canonical_view import CanonicalView
 from training.data.dataset import Dataset, load_dataset
 from training.data.engagement import POSITIVE_ACTIONS
 from training.data.jsonl import DataFileError, JsonlWriter
@@ -37,22 +38,24 @@ class _Views:
 
     def __init__(self, data: Dataset, canonicalizer: FieldCanonicalizer, latent: bool):
         self.data, self.canon, self.latent = data, canonicalizer, latent
-        self.members: dict = {}
-        self.jobs: dict = {}
+        self.members: dict[str, CanonicalView] = {}
+        self.jobs: dict[str, CanonicalView] = {}
 
-    def member(self, member_id: str):
+    def member(self, member_id: str) -> CanonicalView:
         if member_id not in self.members:
             self.members[member_id] = (
                 self.data.member_truth[member_id].view()
-                if self.latent
+                if self.data.member_truth is not None and self.latent
                 else self.canon.member_view(self.data.members[member_id])
             )
         return self.members[member_id]
 
-    def job(self, job_id: str):
+    def job(self, job_id: str) -> CanonicalView:
         if job_id not in self.jobs:
             self.jobs[job_id] = (
-                self.data.job_truth[job_id].view() if self.latent else self.canon.job_view(self.data.jobs[job_id])
+                self.data.job_truth[job_id].view()
+                if self.data.job_truth is not None and self.latent
+                else self.canon.job_view(self.data.jobs[job_id])
             )
         return self.jobs[job_id]
 
@@ -201,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
 def update_card(root: Path, labels: dict) -> None:
     """Add the labels section to dataset.json (creating the card for users' own data)."""
     path = Path(root) / layout.CARD
-    card = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"kind": "user"}
+    card: dict = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"kind": "user"}
     card["labels"] = labels
     card.setdefault("timing_seconds", {})["judge"] = labels["seconds"]
     path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")

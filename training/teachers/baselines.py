@@ -10,6 +10,7 @@ from collections import Counter
 import numpy as np
 
 from app.domain.featurize import job_text, member_text, strip_boilerplate
+from app.domain.schemas import Job
 from training.data.lists import CandidateList
 
 _WORD = re.compile(r"[a-z0-9+#]+")
@@ -65,7 +66,7 @@ def zero_shot_scores(lists: list[CandidateList], batch_size: int = 64, max_lengt
         vectors = pooled_embeddings(model, tokenizer, texts, max_length, batch_size)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
-    jobs = {}
+    jobs: dict[str, Job] = {}
     for candidate_list in lists:
         for job in candidate_list.jobs:
             jobs.setdefault(job.job_id, job)

@@ -16,6 +16,8 @@ P(engage | seen, pair) is the teacher's output: at serving time the position is 
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -34,9 +36,7 @@ def position_bucket(positions: torch.Tensor) -> torch.Tensor:
 class CrossEncoderTeacher(nn.Module):
     """Pretrained encoder + feature projection + MLP head."""
 
-    def __init__(
-        self, encoder: nn.Module, kind: str, hidden: int = 128, dropout: float = 0.1, position_aware: bool = False
-    ):
+    def __init__(self, encoder: Any, kind: str, hidden: int = 128, dropout: float = 0.1, position_aware: bool = False):
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {sorted(KINDS)}")
@@ -55,6 +55,7 @@ class CrossEncoderTeacher(nn.Module):
 
     def seen_logit(self, positions: torch.Tensor) -> torch.Tensor:
         """Logit of P(seen | position) (engagement teacher only)."""
+        assert self.seen is not None, "only a position-aware engagement teacher has seen_logit"
         return self.seen(position_bucket(positions)).squeeze(-1)
 
     def forward(self, input_ids, attention_mask, token_type_ids, features) -> torch.Tensor:

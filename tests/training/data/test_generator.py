@@ -45,7 +45,7 @@ def test_records_are_valid_and_lists_are_sized(tmp_path):
         assert positions == list(range(len(positions)))
     assert card["counts"]["pairs"] == sum(len(p) for p in per_member.values())
     assert card["counts"]["jobs"] == len(data.jobs) >= SMALL.jobs
-    assert data.has_truth and set(data.member_truth) == set(data.members)
+    assert data.member_truth is not None and set(data.member_truth) == set(data.members)
 
 
 def test_taxonomy_covers_office_and_hourly_work():
@@ -63,6 +63,7 @@ def test_taxonomy_covers_office_and_hourly_work():
 def test_text_is_noisy_like_real_profiles(tiny_dataset):
     lexicon = default_lexicon()
     data = load_dataset(tiny_dataset)
+    assert data.member_truth is not None and data.job_truth is not None
     names = {normalize(s.name) for s in lexicon.skills.values()}
     written = [s for m in data.members.values() for s in m.skills] + [s for j in data.jobs.values() for s in j.required_skills]
     synonyms = [s for s in written if lexicon.resolve(s) and normalize(s) not in names and normalize(s) in lexicon._by_surface]
@@ -87,7 +88,8 @@ def test_text_is_noisy_like_real_profiles(tiny_dataset):
 
 def test_candidate_lists_mix_good_borderline_and_bad(tiny_dataset):
     data = load_dataset(tiny_dataset)
-    mix = Counter()
+    assert data.member_truth is not None and data.job_truth is not None
+    mix: Counter[str] = Counter()
     for pair in data.pairs():
         m, j = data.member_truth[pair.member_id], data.job_truth[pair.job_id]
         mix["same" if m.occupation == j.occupation else "family" if m.family == j.family else "other"] += 1
