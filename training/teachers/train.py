@@ -43,6 +43,12 @@ def _world() -> tuple[int, int]:
     return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
 
 
+def torch_threads(world: int) -> int:
+    """Intra-op threads per training process: the CPUs this container may use (cgroup quota
+    included), shared among the ``world`` processes."""
+    return max(1, usable_cpus() // world)
+
+
 def _steps(lists: list[CandidateList], cfg: TeacherConfig, kind: str, epoch: int) -> list[tuple[int, np.ndarray]]:
     """(list index, candidate indices) per optimiser step; identical on every process (same seed)."""
     rng = random.Random(f"{cfg.seed}:{epoch}")
@@ -133,7 +139,7 @@ def train_teacher(
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("gloo")
     torch.manual_seed(cfg.seed)
-    torch.set_num_threads(max(1, usable_cpus() // world))
+    torch.set_num_threads(torch_threads(world))
     started = time.perf_counter()
 
     data = load_dataset(data_dir)

@@ -13,6 +13,7 @@ from training.data import dataset as layout
 from training.data.dataset import load_dataset
 from training.data.jsonl import DataFileError, JsonlWriter, read_json_lines
 from training.policy.label_dataset import judge_dataset
+from training.policy.policy import DEFAULT_POLICY_PATH
 from tests.conftest import JOB, MEMBER, _merge
 
 
@@ -129,6 +130,29 @@ def test_cli_data_stage_end_to_end(tmp_path):
     assert card["seed"] == 7 and card["counts"]["members"] == 4
     assert card["labels"]["pairs"] == card["counts"]["pairs"]
     assert "judged" in result.stdout
+
+
+def test_engagement_follows_the_policy_given(tmp_path):
+    # Members react to the policy's grades, so --policy must reach the simulation (it used to use the bundled one).
+    generous = tmp_path / "policy.toml"
+    text = DEFAULT_POLICY_PATH.read_text()
+    generous.write_text(text.replace("other_family = [[0.0, 1]]", "other_family = [[0.0, 4]]").replace("other_family_cap = 1", "other_family_cap = 4"))
+    runs = {}
+    for name, extra in (("bundled", []), ("generous", ["--policy", str(generous)])):
+        out = tmp_path / name
+        result = run_cli("generate", "--out", str(out), "--members", "3", "--jobs", "200", "--no-progress", *extra)
+        assert result.returncode == 0, result.stderr
+        runs[name] = [obj["action"] for _, obj in read_json_lines(out / layout.PAIRS)]
+    assert len(runs["bundled"]) == len(runs["generous"])  # same members, jobs and candidates
+    engaged = {name: sum(a in ("apply", "click") for a in actions) for name, actions in runs.items()}
+    assert engaged["generous"] > engaged["bundled"], engaged
+
+
+def test_demo_ends_pointing_at_the_ranking_service(tmp_path):
+    result = run_cli("demo", "--out", str(tmp_path / "demo"), "--members", "3", "--jobs", "100", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert "once a trained model ships" not in last and "/v1/rank" in last and "make run" in last
 
 
 def test_demo_rebuilds_a_dataset_from_another_generator_version(tmp_path):

@@ -105,6 +105,18 @@ def test_seniority_gap(job_level, expected):
     assert grade(job=make_job(seniority=job_level, salary=None)) == expected
 
 
+def test_free_gap_sets_how_many_levels_cost_nothing(tmp_path):
+    # free_gap = 0: one level apart already costs the penalty (the rule used to ignore free_gap).
+    path = tmp_path / "policy.toml"
+    path.write_text(DEFAULT_POLICY_PATH.read_text().replace("free_gap = 1", "free_gap = 0"))
+    strict = load_policy(path)
+    assert strict.seniority_free_gap == 0
+    one_level_apart = make_job(seniority="associate", salary=None)
+    assert grade(job=one_level_apart) == 4
+    assert grade(job=one_level_apart, policy=strict) == 3
+    assert judge(make_member(), one_level_apart, MEMBER_VIEW, job_view(), strict).rules["seniority"].effect == "penalty"
+
+
 def test_unknown_seniority_is_skipped():
     verdict = judge(make_member(seniority=None), make_job(), MEMBER_VIEW, job_view())
     assert verdict.grade == 4 and verdict.rules["seniority"].effect == "skipped"

@@ -1,0 +1,82 @@
+"""One typed config per run: presets as data, overridable from a file or --set, saved with the run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from training.config import ConfigError, RunConfig, load_config, save_config
+from training.teachers.train import torch_threads
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_presets_hold_the_sizes_the_stages_ran_with():
+    tiny, full = load_config("tiny"), load_config("full")
+    assert (tiny.data.members, tiny.data.jobs, full.data.members, full.data.jobs) == (60, 2000, 2000, 10000)
+    assert (tiny.teacher.layers, tiny.teacher.max_length, full.teacher.layers, full.teacher.max_length) == (
+        2,
+        64,
+        4,
+        96,
+    )
+    assert (tiny.lists.score_test_members, full.lists.score_test_members) == (8, 80)
+    assert (tiny.student.epochs, tiny.student.scaling_points) == (4, (0.5, 1.0))
+    assert (full.student.epochs, full.student.scaling_points) == (50, (0.1, 0.25, 0.5, 1.0))
+    assert full.export.parity_min_tau == 0.99 and full.export.max_publish_mb == 50.0
+
+
+def test_a_file_then_set_override_the_preset(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text("[teacher]\nlayers = 6\nepochs = 2\n[student]\nscaling_points = [1.0]\n")
+    config = load_config("full", path, ["teacher.epochs=3", "teacher.position_aware=true", "data.as_of=2026-01-31"])
+    assert (config.teacher.layers, config.teacher.epochs, config.teacher.position_aware) == (6, 3, True)
+    assert config.student.scaling_points == (1.0,) and str(config.data.as_of) == "2026-01-31"
+    assert config.teacher.max_length == 96  # untouched keys keep the preset's value
+
+
+def test_the_saved_config_reads_back_as_the_same_run(tmp_path):
+    config = load_config("tiny", overrides=["student.dim=64"])
+    path = save_config(config, tmp_path / "runs")
+    assert path == tmp_path / "runs" / "config.json"
+    assert load_config("full", path) == config
+    assert RunConfig.model_validate(json.loads(path.read_text())) == config
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("teacher.layrs=2", "teacher.layrs"),
+        ("teacher.layers=many", "teacher.layers"),
+        ("student.epochs=0", "student.epochs"),
+        ("epochs=2", "section.key=value"),
+    ],
+)
+def test_a_bad_setting_names_its_key(item, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config("tiny", overrides=[item])
+
+
+def test_cli_shows_the_resolved_config_and_refuses_a_bad_key():
+    run = [sys.executable, "-m", "training", "distill", "--preset", "full", "--set", "student.dim=64"]
+    shown = subprocess.run([*run, "--show-config"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert '"dim": 64' in shown.stdout and "export.parity_min_tau" in shown.stdout
+    bad = subprocess.run([*run, "--set", "student.size=3"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert (
+        bad.returncode == 2 and bad.stderr.startswith("error: setting student.size") and "Traceback" not in bad.stderr
+    )
+
+
+def test_teacher_threads_follow_the_cgroup_quota(monkeypatch):
+    import app.domain.cpus as cpus
+
+    monkeypatch.setattr(cpus.os, "sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.setattr(cpus, "_cgroup_quota", lambda: 2.0)
+    assert torch_threads(world=1) == 2 and torch_threads(world=2) == 1
+    monkeypatch.setattr(cpus, "_cgroup_quota", lambda: None)
+    assert torch_threads(world=2) == 4
