@@ -74,10 +74,10 @@ class TeacherConfig(_Section):
     chunk: int = Field(
         default=20, ge=2, description="pairs per optimiser step (a slice of one list: the listwise unit)"
     )
-    epochs: int = Field(default=1, ge=1)
+    epochs: int = Field(default=1, ge=1, description="passes over the training lists")
     lr: float = Field(default=4e-5, gt=0, description="encoder learning rate")
     head_lr: float = Field(default=1e-3, gt=0, description="head learning rate")
-    weight_decay: float = Field(default=0.01, ge=0)
+    weight_decay: float = Field(default=0.01, ge=0, description="AdamW weight decay")
     warmup: float = Field(default=0.1, ge=0, le=1, description="share of steps with a linear warm-up")
     label_sigma: float = Field(default=0.5, gt=0, description="width of the soft grade targets")
     listwise_weight: float = Field(default=0.5, ge=0, description="weight of the ListNet term (relevance)")
@@ -98,13 +98,13 @@ class StudentConfig(_Section):
     dim: int = Field(default=128, ge=8, description="tower embedding width")
     member_max_length: int = Field(default=64, ge=8, description="wordpiece tokens of the member text")
     job_max_length: int = Field(default=96, ge=8, description="wordpiece tokens of the job text")
-    epochs: int = Field(default=4, ge=1)
-    lr: float = Field(default=2e-3, gt=0)
-    weight_decay: float = Field(default=0.01, ge=0)
+    epochs: int = Field(default=4, ge=1, description="passes over the teacher-scored train lists")
+    lr: float = Field(default=2e-3, gt=0, description="AdamW learning rate")
+    weight_decay: float = Field(default=0.01, ge=0, description="AdamW weight decay")
     scaling_points: tuple[float, ...] = Field(
         default=(0.5, 1.0), description="shares of the train lists (scaling curve)"
     )
-    seed: int = 0
+    seed: int = Field(default=0, description="seed of initialisation and batch order")
 
 
 class ExportConfig(_Section):
@@ -199,5 +199,5 @@ def describe_keys() -> str:
             continue
         for name, info in model.model_fields.items():
             kind = getattr(info.annotation, "__name__", str(info.annotation))
-            lines.append(f"  {section}.{name:<24} {kind:<8} {info.description or ''}".rstrip())
+            lines.append(f"  {section + '.' + name:<32} {kind:<8} {info.description or ''}".rstrip())
     return "\n".join(lines)
