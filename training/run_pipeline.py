@@ -17,7 +17,7 @@ import shutil
 import time
 from pathlib import Path
 
-from training.cli import add_config_arguments, add_policy_argument, resolve_config
+from training.cli import add_run_arguments, resolve_config
 from training.config import CONFIG_FILE, save_config
 from training.distill import train as distill_stage
 from training.export import export_student as export_stage
@@ -41,10 +41,7 @@ OUTPUTS = (
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the pipeline stage."""
     parser = argparse.ArgumentParser(prog="python -m training pipeline", description=__doc__.splitlines()[0])
-    add_config_arguments(parser)
-    parser.add_argument("--data", type=Path, help="dataset folder (default: data/<preset>)")
-    parser.add_argument("--runs", type=Path, help="run folder (default: runs/<preset>)")
-    add_policy_argument(parser)
+    add_run_arguments(parser, policy=True)
     parser.add_argument("--publish", type=Path, metavar="DIR", help="copy the exported model to DIR/<name>")
     parser.add_argument(
         "--max-publish-mb", type=float, help="refuse to publish a bigger model (same as --set export.max_publish_mb=N)"
@@ -52,7 +49,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--resume", action="store_true", help="keep the run folder's earlier outputs (default: start empty)"
     )
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     args = parser.parse_args(argv)
     shortcut = () if args.max_publish_mb is None else (f"export.max_publish_mb={args.max_publish_mb}",)
     config = resolve_config(args, shortcut)
