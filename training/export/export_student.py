@@ -13,7 +13,6 @@ copies the kept folder (int8 if kept, else fp32) to DIR/<name>: the shipped defa
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -209,7 +208,7 @@ def _cards(data_dir: Path, runs: Path, cfg: StudentConfig, encoder_card) -> dict
         "teachers": teachers,
         "student": {
             "encoder": encoder_card.to_json(),
-            "config": dataclasses.asdict(cfg),
+            "config": cfg.model_dump(mode="json"),
             "train": distilled.get("train"),
             "ablation": distilled.get("ablation"),
         },
