@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
         teacher_ms[variant] = median_ms(teacher_request, max(5, args.repeats // 10), warmup=2)
     student_ms = median_ms(student_request, args.repeats * 4)
-    fastest = min(teacher_ms, key=teacher_ms.get)
+    fastest = min(teacher_ms, key=lambda variant: teacher_ms[variant])
     metrics = student.manifest.metrics
     kept = metrics["ndcg@10"] / metrics["teacher_ndcg@10"] if metrics.get("teacher_ndcg@10") else float("nan")
     pipeline_file = runs / "pipeline.json"
