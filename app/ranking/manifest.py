@@ -11,13 +11,12 @@ code's, or whose manifest does not validate, is refused.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.domain.featurize import FEATURE_NAMES, FEATURES_VERSION
 from app.domain.schemas import Job, Member
@@ -182,7 +181,7 @@ class ModelManifest(ModelSpec):
     """The whole manifest.json document."""
 
     format: Literal[2]
-    created: dt.datetime
+    created: AwareDatetime  # with its time zone: versions are ordered by it
     kind: str
     precision: Precision
     files: dict[str, FileEntry]

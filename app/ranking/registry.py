@@ -115,7 +115,10 @@ class ModelRegistry:
         if not self.artifacts.is_dir():
             return []
         found = [*self.artifacts.glob(f"*/{MANIFEST}"), *self.artifacts.glob(f"*/*/{MANIFEST}")]
-        return sorted(path.parent for path in found if path.is_file())
+        visible = [
+            path for path in found if not any(part.startswith(".") for part in path.relative_to(self.artifacts).parts)
+        ]
+        return sorted(path.parent for path in visible if path.is_file())  # not hidden: export's staging copy
 
     def _relative(self, text: object) -> str:
         """Paths under the artifacts folder named relative to it (answers never show absolute paths)."""

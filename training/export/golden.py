@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.domain.schemas import Job, Member
+from app.domain.schemas import Job, Location, Member, MinSalary
 from app.ranking.engine import smoke_request
 from app.ranking.golden import check_golden, golden_request
 from app.ranking.manifest import (
@@ -28,27 +28,28 @@ from app.ranking.manifest import (
 )
 from app.ranking.student import StudentModel
 
-_NURSE = {
-    "member_id": "golden-nurse",
-    "headline": "Registered nurse, intensive care",
-    "summary": "Six years on ICU wards; patient care, medication administration, night shifts.",
-    "skills": ["Patient care", "Medication administration", "Teamwork"],
-    "years_experience": 6,
-    "seniority": "mid_senior",
-    "location": {"country": "NL", "city": "Amsterdam"},
-    "workplace_preference": "onsite",
-    "min_salary": {"amount": 45000, "currency": "EUR"},
-}
-_ANALYST = {
-    "member_id": "golden-analyst",
-    "headline": "Junior data analyst",
-    "summary": "SQL, Excel and Python dashboards; one year in retail analytics.",
-    "skills": ["SQL", "Python", "Excel", "Data analysis"],
-    "years_experience": 1,
-    "seniority": "entry",
-    "location": {"country": "PL", "city": "Warsaw"},
-    "workplace_preference": "remote",
-    "min_salary": {"amount": 30000, "currency": "EUR"},
+# member id -> (headline, summary, skills, years, seniority, (country, city), workplace preference, min pay in EUR)
+_MEMBERS: dict[str, tuple] = {
+    "golden-nurse": (
+        "Registered nurse, intensive care",
+        "Six years on ICU wards; patient care, medication administration, night shifts.",
+        ["Patient care", "Medication administration", "Teamwork"],
+        6,
+        "mid_senior",
+        ("NL", "Amsterdam"),
+        "onsite",
+        45000,
+    ),
+    "golden-analyst": (
+        "Junior data analyst",
+        "SQL, Excel and Python dashboards; one year in retail analytics.",
+        ["SQL", "Python", "Excel", "Data analysis"],
+        1,
+        "entry",
+        ("PL", "Warsaw"),
+        "remote",
+        30000,
+    ),
 }
 _JOBS: dict[str, list[dict]] = {
     "golden-nurse": [
@@ -88,11 +89,25 @@ def _job(member: Member, number: int, spec: dict) -> Job:
     )
 
 
+def _member(member_id: str) -> Member:
+    headline, summary, skills, years, seniority, (country, city), preference, pay = _MEMBERS[member_id]
+    return Member(
+        member_id=member_id,
+        headline=headline,
+        summary=summary,
+        skills=skills,
+        years_experience=years,
+        seniority=seniority,
+        location=Location(country=country, city=city),
+        workplace_preference=preference,
+        min_salary=MinSalary(amount=pay, currency="EUR"),
+    )
+
+
 def golden_inputs() -> list[tuple[Member, list[Job]]]:
     """The fixed (member, candidates) requests, always the same."""
     requests = [smoke_request()]
-    for profile in (_NURSE, _ANALYST):
-        member = Member.model_validate(profile)
+    for member in map(_member, _MEMBERS):
         requests.append((member, [_job(member, i, spec) for i, spec in enumerate(_JOBS[member.member_id], 1)]))
     return requests
 

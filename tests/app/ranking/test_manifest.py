@@ -69,6 +69,7 @@ def test_a_null_teacher_ndcg_is_accepted(tmp_path):
         (lambda m: m["golden"][0]["expected"].pop(), "'expected' and 'order' must name the candidates"),
         (lambda m: m["golden"][0].update(tolerance=0), "'golden.0.tolerance'"),
         (lambda m: m.update(unexpected=1), "'unexpected': Extra inputs are not permitted"),
+        (lambda m: m.update(created="2026-11-24T07:50:26"), "'created': Input should have timezone info"),
     ],
 )
 def test_inconsistent_manifests_are_refused(tmp_path, edit, message):

@@ -53,6 +53,13 @@ def test_a_pin_to_a_missing_version_is_refused(tmp_path):
     assert registry.active is None
 
 
+def test_hidden_folders_are_not_models(tmp_path):
+    copy_model(tmp_path / NAME)
+    copy_model(tmp_path / f".{NAME}.staging", version="half-published", days_later=1)
+    registry = _registry(tmp_path)
+    assert registry.folders() == [tmp_path / NAME]
+
+
 def test_the_same_version_twice_is_refused_once(tmp_path):
     copy_model(tmp_path / "a")
     copy_model(tmp_path / "b")

@@ -103,3 +103,11 @@ def test_golden_only_refuses_a_folder_whose_files_do_not_match(tmp_path):
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: features.onnx: sha256 does not match")
+
+
+@needs_model
+def test_the_shipped_golden_requests_are_the_exports():
+    from training.export.golden import golden_inputs
+
+    shipped = load_manifest(SHIPPED, verify=False).golden
+    assert [(g.member, g.candidates) for g in shipped] == golden_inputs()
