@@ -84,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     from training.data.lists import load_lists
     from training.teachers.encoder import encoder_dir
 
-    teacher_cfg = load_config(args.preset).lists
-    lists = load_lists(load_dataset(data_dir), ("test",), teacher_cfg.score_test_members, seed=teacher_cfg.seed)
+    config = load_config(args.preset)
+    lists = load_lists(load_dataset(data_dir), ("test",), config.lists.score_test_members, seed=config.lists.seed)
     candidate_list = max(lists, key=len)
     member, jobs = candidate_list.member, list(candidate_list.jobs)
     while len(jobs) < CANDIDATES:  # tiny lists can be shorter than 100
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Teacher: every (member, job) pair through the cross-encoder.
     tokenizer = Tokenizer.from_file(str(encoder_dir() / "tokenizer.json"))
-    tokenizer.enable_truncation(max_length=teacher_cfg.max_length, strategy="longest_first")
+    tokenizer.enable_truncation(max_length=config.teacher.max_length, strategy="longest_first")
     tokenizer.enable_padding()
     teacher_ms = {}
     for variant, path in teacher_variants(runs).items():
