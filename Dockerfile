@@ -15,10 +15,12 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /build
 COPY pyproject.toml ./
 # Only the serve extra, read from pyproject.toml (the one list of the service's dependencies): the
-# project itself is not installed, so neither training/ nor its torch/transformers come in.
+# project itself is not installed, so neither training/ nor its torch/transformers come in. pip stays
+# (`pip list` shows what is inside); setuptools is not needed at run time.
 RUN python3 -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['serve']))" > requirements-serve.txt \
     && python3 -m venv /opt/venv \
-    && /opt/venv/bin/pip install --requirement requirements-serve.txt
+    && /opt/venv/bin/pip install --requirement requirements-serve.txt \
+    && /opt/venv/bin/pip uninstall --yes --quiet setuptools
 
 FROM ${BASE}
 ARG VERSION=0.1.0
