@@ -141,6 +141,9 @@ build_image() {
 	DOCKER_BUILDKIT=0 "$DOCKER" build "${args[@]}" "$REPO" >&2
 }
 
+# One set-up at a time on a machine (two test sessions would race to start dockerd and debootstrap).
+exec 9>/run/jobrank-container-env.lock
+flock 9
 install_tools
 start_engine
 build_base

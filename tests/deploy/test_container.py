@@ -74,7 +74,8 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert setup.returncode == 0, f"scripts/container-test-env.sh failed:\n{setup.stderr[-4000:]}"
         yield IMAGE
     finally:
-        if pidfile.is_file():  # the set-up started an engine for this run: stop it by its PID
+        others = docker("ps", "--quiet", check=False).stdout.split() if pidfile.is_file() else []
+        if pidfile.is_file() and not others:  # the set-up started an engine and no one else uses it: stop it
             pid = int(pidfile.read_text())
             os.kill(pid, signal.SIGTERM)
             for _ in range(60):
