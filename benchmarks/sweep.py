@@ -11,10 +11,11 @@ rate for --seconds; percentiles come from an HdrHistogram (1 µs .. 60 s, 3 sign
 are counted by class (200 / 429 / 503 / other); goodput = 200s within the budget per second. The knee
 is the highest offered rate whose p99 (over every answer) is within the budget with at most 1 % non-200
 answers. The rate grows by --factor until two steps in a row miss; --refine steps then bisect between
-the knee and the first miss above it. Server RSS and CPU come from /proc of --pid (and its children) or
-of a --container's main process (`docker inspect`), else from `docker stats --no-stream`. Writes
-runs/benchmarks/sweep.json and sweep.png (p50/p99 and goodput vs offered rate), and copies the PNG to
-docs/. The load generator shares the machine with the service: its cost is in the figures.
+the knee and the first miss above it. Several targets are swept interleaved, rate by rate, so the
+noise of a shared machine falls on all of them alike. Server RSS and CPU come from /proc of --pid
+(and its children) or of a --container's main process (`docker inspect`), else from `docker stats
+--no-stream`. Writes runs/benchmarks/sweep.json and sweep.png (p50/p99 and goodput vs offered rate),
+and copies the PNG to docs/. The load generator shares the machine with the service: its cost is in the figures.
 """
 
 from __future__ import annotations
@@ -178,38 +179,46 @@ def index_catalogue(url: str, catalogue: list[dict]) -> None:
         httpx.put(url + "/v1/jobs", json={"jobs": catalogue[start : start + 500]}, timeout=600).raise_for_status()
 
 
-def sweep_target(name: str, url: str, payloads: list[bytes], usage: ServerUsage, args: argparse.Namespace) -> dict:
-    """The whole sweep against one service: steps up the plan until two misses in a row, then bisection."""
+def sweep(targets: dict[str, tuple[str, ServerUsage]], payloads: list[bytes], args: argparse.Namespace) -> dict:
+    """Sweep every target, interleaved rate by rate (the machine's noise then falls on all of them alike).
+
+    A target steps up the plan until two misses in a row, then gets --refine bisection steps.
+    """
     from tqdm import tqdm
 
-    steps: list[dict] = []
     plan = rate_plan(args.start_rate, args.factor, args.max_rate)
-    bar = tqdm(total=len(plan) + args.refine, desc=f"{name} sweep", unit="step", disable=args.no_progress)
+    steps: dict[str, list[dict]] = {name: [] for name in targets}
+    misses = dict.fromkeys(targets, 0)
+    bar = tqdm(total=(len(plan) + args.refine) * len(targets), desc="sweep", unit="step", disable=args.no_progress)
 
-    def run(rate: float) -> dict:
+    def run(name: str, rate: float) -> dict:
+        url, usage = targets[name]
         count = max(1, int(rate * args.seconds))
         usage.start()
         results = asyncio.run(open_loop(url, [payloads[i % len(payloads)] for i in range(count)], rate))
         step = {**summarise_step(results, rate, args.seconds, args.budget_ms), "server": usage.sample()}
-        steps.append(step)
-        bar.set_postfix_str(f"{rate:g} rps p99 {step['latency_ms']['p99']:.1f} ms ok {1 - step['error_share']:.0%}")
+        steps[name].append(step)
+        bar.set_postfix_str(
+            f"{name} {rate:g} rps p99 {step['latency_ms']['p99']:.1f} ms ok {1 - step['error_share']:.0%}"
+        )
         bar.update()
         time.sleep(args.pause)  # let the queue of an overloaded step drain before the next one
         return step
 
-    misses = 0
     for rate in plan:
-        misses = 0 if within_budget(run(rate), args.budget_ms) else misses + 1
-        if misses == 2:
-            break
+        for name in [n for n in targets if misses[n] < 2]:
+            misses[name] = 0 if within_budget(run(name, rate), args.budget_ms) else misses[name] + 1
     for _ in range(args.refine):
-        between = bisect_rate(steps, args.budget_ms)
-        if between is None or any(s["offered_rps"] == between for s in steps):
-            break
-        run(between)
+        for name in targets:
+            between = bisect_rate(steps[name], args.budget_ms)
+            if between is not None and all(s["offered_rps"] != between for s in steps[name]):
+                run(name, between)
     bar.close()
-    steps.sort(key=lambda s: s["offered_rps"])
-    return {"url": url, "knee_rps": find_knee(steps, args.budget_ms), "steps": steps}
+    out = {}
+    for name, (url, _) in targets.items():
+        ordered = sorted(steps[name], key=lambda s: s["offered_rps"])
+        out[name] = {"url": url, "knee_rps": find_knee(ordered, args.budget_ms), "steps": ordered}
+    return out
 
 
 def plot(report: dict, path: Path) -> None:
@@ -329,11 +338,11 @@ def main(argv: list[str] | None = None) -> int:
         pids["local"] = process.pid
     report: dict = {"budget_ms": args.budget_ms, "seconds": args.seconds, "candidates": args.candidates, "targets": {}}
     try:
-        for name, url in targets.items():
+        for url in targets.values():
             index_catalogue(url, catalogue)
             asyncio.run(open_loop(url, payloads[:100], 20.0))  # warm-up, not measured
-            usage = ServerUsage(pids.get(name), containers.get(name))
-            report["targets"][name] = sweep_target(name, url, payloads, usage, args)
+        usages = {name: (url, ServerUsage(pids.get(name), containers.get(name))) for name, url in targets.items()}
+        report["targets"] = sweep(usages, payloads, args)
     finally:
         if process is not None:
             process.terminate()
