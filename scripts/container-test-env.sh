@@ -59,7 +59,8 @@ start_engine() {
 		return
 	fi
 	say "starting dockerd (log: $DOCKERD_LOG)"
-	dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=overlay2 >"$DOCKERD_LOG" 2>&1 &
+	# 9>&-: the engine must not inherit the set-up lock (it would hold it for its whole life).
+	dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=overlay2 >"$DOCKERD_LOG" 2>&1 9>&- &
 	echo $! >"$PIDFILE"
 	for _ in $(seq 60); do
 		if "$DOCKER" info >/dev/null 2>&1; then
@@ -142,8 +143,9 @@ build_image() {
 }
 
 # One set-up at a time on a machine (two test sessions would race to start dockerd and debootstrap).
-exec 9>/run/jobrank-container-env.lock
-flock 9
+LOCK=/run/jobrank-container-env.lock
+exec 9>"$LOCK"
+flock -w 900 9 || die "another set-up has held $LOCK for 15 min (fuser -v $LOCK shows who)"
 install_tools
 start_engine
 build_base
