@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     model_validator,
 )
@@ -128,10 +129,24 @@ RequiredShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SHORT_TEXT_CHARS)
 ]
 CountryCode = Annotated[
-    str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)
+    str,
+    BeforeValidator(_upper),
+    StringConstraints(pattern=r"^[A-Z]{2}$"),
+    AfterValidator(_known_country),
+    Field(
+        description="ISO 3166-1 alpha-2 country code (case-insensitive, e.g. DE)",
+        json_schema_extra={"enum": sorted(COUNTRY_CODES)},
+    ),
 ]
 CurrencyCode = Annotated[
-    str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_known_currency)
+    str,
+    BeforeValidator(_upper),
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+    AfterValidator(_known_currency),
+    Field(
+        description="ISO 4217 currency code (case-insensitive, e.g. EUR)",
+        json_schema_extra={"enum": sorted(CURRENCY_CODES)},
+    ),
 ]
 SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SKILL_CHARS)]
 SkillList = Annotated[list[SkillName], Field(max_length=MAX_SKILLS), AfterValidator(_dedupe)]
@@ -183,7 +198,7 @@ class Member(_Strict):
     seniority: Seniority | None = None
     location: Location
     workplace_preference: WorkplacePreference = WorkplacePreference.any
-    open_to_relocation: bool = False
+    open_to_relocation: StrictBool = False
     min_salary: MinSalary | None = None
     work_authorization: Annotated[list[CountryCode], Field(max_length=MAX_AUTHORIZATIONS), AfterValidator(_dedupe)] = []
     industries: Annotated[list[RequiredShortText], Field(max_length=MAX_INDUSTRIES), AfterValidator(_dedupe)] = []
@@ -206,7 +221,7 @@ class Job(_Strict):
     location: Location
     workplace_type: WorkplaceType = WorkplaceType.onsite
     salary: SalaryRange | None = None
-    visa_sponsorship: bool = False
+    visa_sponsorship: StrictBool = False
     employment_type: EmploymentType = EmploymentType.full_time
     industry: ShortText = ""
     posted_at: Annotated[dt.date, AfterValidator(_not_before_earliest)] | None = None
