@@ -122,11 +122,11 @@ class ServiceMiddleware:
             left = deadline - time.perf_counter()
             if left <= 0:
                 raise Refusal(408, f"body: not received within {self.body_timeout_s:g} s (JOBRANK_BODY_TIMEOUT_S)")
+            if self.state.draining:  # a body still arriving is not work in flight yet
+                raise Refusal(503, "shutting down: not taking new work", retry_after=1)
             try:
                 message = await asyncio.wait_for(receive(), min(left, POLL_S))
             except TimeoutError:
-                if self.state.draining:
-                    raise Refusal(503, "shutting down: not taking new work", retry_after=1) from None
                 continue
             if message["type"] == "http.disconnect":
                 break
