@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
@@ -49,7 +50,7 @@ async def readyz(response: Response, state: ServiceState = Depends(get_state)) -
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics (text format)")
+@router.get("/metrics", summary="Prometheus metrics (text format)", response_class=PlainTextResponse)
 async def prometheus_metrics(state: ServiceState = Depends(get_state)) -> Response:
     active = state.registry.active
     if active is not None:
