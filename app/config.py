@@ -10,6 +10,8 @@ JOBRANK_MAX_QUEUE=64             ranking requests admitted and waiting for the i
 JOBRANK_BODY_TIMEOUT_S=10        a request body must arrive within this (else 408, connection closed)
 JOBRANK_KEEP_ALIVE_S=5           idle keep-alive connections are closed after this
 JOBRANK_SHUTDOWN_GRACE_S=20      SIGTERM: seconds in-flight requests get to finish before the process exits
+JOBRANK_DRAIN_DELAY_S=0          SIGTERM: seconds of answering 503 to new work (readyz 503) before the server
+                                 stops accepting connections (for load balancers to notice); then the grace
 JOBRANK_HOST=0.0.0.0 / JOBRANK_PORT=8000 / JOBRANK_WORKERS=1   where and how `python -m app` serves
 JOBRANK_THREADS=0                onnxruntime intra-op threads per worker; 0 = usable CPUs / workers
 JOBRANK_CACHE_SIZE=50000         job embeddings kept (LRU)
@@ -62,6 +64,7 @@ class Settings(BaseSettings):
     body_timeout_s: float = Field(10.0, gt=0, le=3600)
     keep_alive_s: float = Field(5.0, gt=0, le=3600)
     shutdown_grace_s: float = Field(20.0, gt=0, le=3600)
+    drain_delay_s: float = Field(0.0, ge=0, le=3600)
     host: str = "0.0.0.0"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64)

@@ -7,6 +7,7 @@ import asyncio
 import gc
 import logging
 import signal
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -69,7 +70,12 @@ def _drain_on_sigterm(state: ServiceState) -> None:
             state.draining = True
             metrics.READY.set(0)
             log.info("SIGTERM: draining", extra={"in_flight": state.admission.depth})
-            if callable(previous):
+            if not callable(previous):
+                return
+            delay = state.settings.drain_delay_s
+            if delay > 0:  # keep answering (503 to new work) while load balancers notice /readyz
+                threading.Timer(delay, previous, (signum, frame)).start()
+            else:
                 previous(signum, frame)
 
         signal.signal(signal.SIGTERM, drain)

@@ -1,0 +1,335 @@
+"""Overload and shutdown benchmark (issue 16): admission control, recovery, RSS, SIGTERM with slow clients.
+
+    python benchmarks/overload.py                     # capacity, then 600 and 900 req/s for 20 s each, then SIGTERM
+    python benchmarks/overload.py --rates 600 --seconds 10 --skip-sigterm
+
+Starts the service itself (`python -m app` on the shipped model), indexes the requests' jobs, then:
+  * capacity — closed loop, 8 connections, 10 s: answers within the budget per second;
+  * overload — open loop at each rate (100 candidates, budget 50 ms): answers by class (only 200 and
+    429 expected; a dropped connection is counted as `error`), client-side p99 of the admitted (200)
+    requests against 2x the budget, goodput (200s within the budget, client-side) against the
+    capacity, then 40 req/s for 6 s: p99 of the requests sent 2 s or more after the overload ended;
+  * server RSS sampled every 0.5 s throughout (VmRSS of the service process);
+  * SIGTERM — a fresh service, 5 clients trickling bodies and 50 req/s of normal load; SIGTERM after
+    3 s: exit code and time to exit (JOBRANK_SHUTDOWN_GRACE_S, default 20), and every normal request
+    sent before the signal must have its answer.
+The load generator is a minimal HTTP/1.1 client on asyncio streams with keep-alive connections (httpx
+costs several times more CPU a request, and shares the cores with the service); latency counts from
+each request's scheduled time (no coordinated omission). Writes runs/benchmarks/overload.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.load_test import build_requests  # noqa: E402
+
+BUDGET_MS = 50.0
+
+
+class Client:
+    """Keep-alive HTTP/1.1 connections to one host; ``post`` returns (status, body) or raises OSError."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection("127.0.0.1", self.port)
+        head = f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        try:
+            writer.write(head.encode() + body)
+            status_line = await reader.readline()
+            if not status_line:
+                raise ConnectionResetError("closed before answering")
+            length, close = 0, False
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+                elif name.lower() == "connection" and "close" in value.lower():
+                    close = True
+            payload = await reader.readexactly(length)
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            writer.close()
+            raise ConnectionResetError(str(exc)) from None
+        if close:
+            writer.close()
+        else:
+            self.idle.append((reader, writer))
+        return int(status_line.split()[1]), payload
+
+
+async def one(client: Client, payload: bytes, scheduled: float, out: list[dict]) -> None:
+    """One ranking request; its outcome (latency from ``scheduled``) goes to ``out``."""
+    sent = time.perf_counter()
+    try:
+        status, body = await client.post("/v1/rank", payload)
+    except OSError as exc:
+        out.append({"status": "error", "error": str(exc)[:80], "at": scheduled, "sent": sent, "ms": 0.0})
+        return
+    done = time.perf_counter()
+    entry = {"status": status, "at": scheduled, "sent": sent, "ms": (done - scheduled) * 1000.0}
+    if status == 200:
+        answer = orjson.loads(body)
+        entry |= {"server_ms": answer["timing"]["total_ms"], "tier": answer["tier"]}
+    out.append(entry)
+
+
+async def open_loop(port: int, payloads: list[bytes], rate: float, seconds: float, start: float) -> list[dict]:
+    """Send payloads round-robin at ``rate`` per second for ``seconds`` from ``start`` (perf_counter)."""
+    client, out, tasks = Client(port), list[dict](), set[asyncio.Task]()
+    for i in range(int(rate * seconds)):
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(one(client, payloads[i % len(payloads)], scheduled, out))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    if tasks:
+        await asyncio.wait(tasks, timeout=60)
+    for _, writer in client.idle:
+        writer.close()
+    return out
+
+
+async def closed_loop(port: int, payloads: list[bytes], connections: int, seconds: float) -> list[dict]:
+    """``connections`` clients each sending the next request as soon as the last one is answered."""
+    out: list[dict] = []
+    end = time.perf_counter() + seconds
+
+    async def worker(k: int) -> None:
+        client, i = Client(port), k
+        while time.perf_counter() < end:
+            await one(client, payloads[i % len(payloads)], time.perf_counter(), out)
+            i += connections
+
+    await asyncio.gather(*(worker(k) for k in range(connections)))
+    return out
+
+
+def p99(values: list[float]) -> float | None:
+    return round(float(np.percentile(values, 99)), 1) if values else None
+
+
+def summarise(results: list[dict], seconds: float) -> dict:
+    """Answers by class, admitted p99 (client side), goodput."""
+    classes: dict[str, int] = {}
+    for r in results:
+        classes[str(r["status"])] = classes.get(str(r["status"]), 0) + 1
+    ok = [r for r in results if r["status"] == 200]
+    within = [r for r in ok if r["ms"] <= BUDGET_MS]
+    return {
+        "requests": len(results),
+        "answers": classes,
+        "admitted_p50_ms": round(float(np.percentile([r["ms"] for r in ok], 50)), 1) if ok else None,
+        "admitted_p99_ms": p99([r["ms"] for r in ok]),
+        "admitted_server_p99_ms": p99([r["server_ms"] for r in ok]),
+        "shed_p99_ms": p99([r["ms"] for r in results if r["status"] == 429]),
+        "degraded_share": round(sum(r["tier"] != "ranker" for r in ok) / len(ok), 3) if ok else None,
+        "goodput_rps": round(len(within) / seconds, 1),
+        "goodput_server_side_rps": round(sum(r["server_ms"] <= BUDGET_MS for r in ok) / seconds, 1),
+    }
+
+
+class RssSampler(threading.Thread):
+    """Peak VmRSS (MB) of a process, sampled every 0.5 s."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak_mb, self.stop = pid, 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.5):
+            try:
+                for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
+            except OSError:
+                return
+
+
+def start_service(model_root: Path, **env: str) -> tuple[subprocess.Popen, int]:
+    """`python -m app` on a free port, once /readyz answers 200."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    environ = {**os.environ, "JOBRANK_ARTIFACTS": str(model_root), "JOBRANK_LOG_LEVEL": "warning"}
+    environ |= {"JOBRANK_HOST": "127.0.0.1", "JOBRANK_PORT": str(port), **env}
+    process = subprocess.Popen([sys.executable, "-m", "app"], cwd=REPO, env=environ, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                return process, port
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise SystemExit("error: the service did not become ready in 120 s")
+
+
+def index_jobs(port: int, catalogue: list[dict]) -> None:
+    import httpx
+
+    for start in range(0, len(catalogue), 500):
+        response = httpx.put(
+            f"http://127.0.0.1:{port}/v1/jobs", json={"jobs": catalogue[start : start + 500]}, timeout=600
+        )
+        response.raise_for_status()
+
+
+async def overload_then_recover(port: int, payloads: list[bytes], rate: float, seconds: float) -> dict:
+    """The overload phase, then 40 req/s for 6 s; recovery p99 from 2 s after the overload ended."""
+    start = time.perf_counter() + 0.2
+    results = await open_loop(port, payloads, rate, seconds, start)
+    ended = start + seconds
+    after = await open_loop(port, payloads, 40.0, 6.0, max(ended, time.perf_counter()))
+    late = [r["ms"] for r in after if r["at"] >= ended + 2.0 and r["status"] == 200]
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        **summarise(results, seconds),
+        "recovery": {
+            "answers": summarise(after, 6.0)["answers"],
+            "p99_ms_first_2s": p99([r["ms"] for r in after if r["at"] < ended + 2.0 and r["status"] == 200]),
+            "p99_ms_after_2s": p99(late),
+        },
+    }
+
+
+def trickle(port: int, stop: threading.Event, replies: list[bytes]) -> None:
+    """A slow client: headers, then one body byte every 0.5 s, until answered, closed or ``stop``."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"POST /v1/rank HTTP/1.1\r\nHost: slow\r\nContent-Length: 100000\r\n\r\n")
+        sock.settimeout(0.5)
+        while not stop.is_set():
+            try:
+                sock.sendall(b" ")
+                data = sock.recv(4096)
+                replies.append(data)
+                if not data:
+                    return
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+
+def sigterm_scenario(model_root: Path, payloads: list[bytes], catalogue: list[dict]) -> dict:
+    """5 slow bodies + 50 req/s; SIGTERM at 3 s: exit code, time to exit, normal requests lost."""
+    process, port = start_service(model_root)
+    index_jobs(port, catalogue)
+    stop, slow_replies = threading.Event(), [list[bytes]() for _ in range(5)]
+    slow = [threading.Thread(target=trickle, args=(port, stop, r), daemon=True) for r in slow_replies]
+    for thread in slow:
+        thread.start()
+    signalled: dict[str, float] = {}
+
+    def send_sigterm() -> None:
+        time.sleep(3.0)
+        signalled["at"] = time.perf_counter()
+        process.send_signal(signal.SIGTERM)
+
+    killer = threading.Thread(target=send_sigterm)
+    killer.start()
+    results = asyncio.run(open_loop(port, payloads, 50.0, 6.0, time.perf_counter() + 0.1))
+    killer.join()
+    try:
+        code = process.wait(60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        code = None
+    exit_s = time.perf_counter() - signalled["at"]
+    stop.set()
+    before = [r for r in results if r["sent"] < signalled["at"]]
+    after = [r for r in results if r["sent"] >= signalled["at"]]
+    return {
+        "exit_code": code,
+        "exit_seconds_after_sigterm": round(exit_s, 2),
+        "grace_s": float(os.environ.get("JOBRANK_SHUTDOWN_GRACE_S", 20)),
+        "sent_before_sigterm": len(before),
+        "lost_before_sigterm": sum(r["status"] != 200 for r in before),
+        "after_sigterm": summarise(after, 3.0)["answers"],
+        "slow_clients": [r[0].split(b"\r\n")[0].decode() if r and r[0] else "closed" for r in slow_replies],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=REPO / "artifacts" / "jobrank-ranker", help="model folder")
+    parser.add_argument("--data", type=Path, default=REPO / "data" / "tiny", help="generated dataset for requests")
+    parser.add_argument("--rates", type=float, nargs="+", default=[600.0, 900.0], help="offered req/s")
+    parser.add_argument("--seconds", type=float, default=20.0, help="duration of each overload")
+    parser.add_argument("--candidates", type=int, default=100)
+    parser.add_argument("--skip-sigterm", action="store_true")
+    args = parser.parse_args(argv)
+    if not (args.data / "dataset.json").is_file():
+        raise SystemExit(f"error: {args.data}: no generated dataset (run `python -m training data --preset tiny`)")
+    bodies, catalogue = build_requests(args.data, 400, args.candidates)
+    payloads = [orjson.dumps({**b, "budget_ms": BUDGET_MS}) for b in bodies]
+    process, port = start_service(args.model.parent)
+    rss = RssSampler(process.pid)
+    rss.start()
+    try:
+        index_jobs(port, catalogue)
+        asyncio.run(open_loop(port, payloads, 20.0, 3.0, time.perf_counter()))  # warm-up
+        capacity_results = asyncio.run(closed_loop(port, payloads, 8, 10.0))
+        capacity = summarise(capacity_results, 10.0)
+        overloads = [asyncio.run(overload_then_recover(port, payloads, rate, args.seconds)) for rate in args.rates]
+    finally:
+        rss.stop.set()
+        process.terminate()
+        process.wait(30)
+    report = {
+        "budget_ms": BUDGET_MS,
+        "candidates": args.candidates,
+        "cpus": os.cpu_count(),
+        "capacity": capacity,
+        "overload": overloads,
+        "server_rss_peak_mb": round(rss.peak_mb, 1),
+    }
+    if not args.skip_sigterm:
+        report["sigterm"] = sigterm_scenario(args.model.parent, payloads, catalogue)
+    out = REPO / "runs" / "benchmarks"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "overload.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"capacity (closed loop, 8 connections): {capacity['goodput_rps']} req/s within {BUDGET_MS:g} ms")
+    for o in overloads:
+        print(
+            f"{o['rate']:g} req/s offered for {o['seconds']:g} s: answers {o['answers']}; admitted p99 "
+            f"{o['admitted_p99_ms']} ms (2x budget = {2 * BUDGET_MS:g}); goodput {o['goodput_rps']} req/s "
+            f"({o['goodput_rps'] / max(capacity['goodput_rps'], 1e-9):.0%} of capacity); after: p99 "
+            f"{o['recovery']['p99_ms_after_2s']} ms from 2 s on ({o['recovery']['p99_ms_first_2s']} ms before)"
+        )
+    print(f"server RSS peak: {report['server_rss_peak_mb']} MB")
+    if "sigterm" in report:
+        print(f"SIGTERM: {report['sigterm']}")
+    print(f"-> {out / 'overload.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
