@@ -10,6 +10,7 @@ parser thread, so a large body cannot stall the other requests (and two large on
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -20,9 +21,34 @@ from pydantic import BaseModel, ValidationError
 
 from app.api.deps import ServiceState
 from app.domain.schemas import Job
+from app.schemas import MAX_BUDGET_MS
 
 M = TypeVar("M", bound=BaseModel)
 INLINE_BYTES = 256_000  # ~300 candidates; larger bodies go to the parser thread
+_KEY = b'"budget_ms"'
+_NUMBER = re.compile(rb"\s*:\s*(-?[0-9][0-9.eE+-]*)")
+
+
+def budget_hint(raw: bytes, default: float) -> float:
+    """The budget a ranking body asks for, read off its bytes without parsing (admission needs it before
+    the parse; validation checks it after). ``default`` when absent or not a usable number."""
+    at = raw.find(_KEY)
+    while at > 0 and raw[at - 1 : at] == b"\\":  # an escaped quote: inside a string, not a key
+        at = raw.find(_KEY, at + 1)
+    found = _NUMBER.match(raw, at + len(_KEY)) if at >= 0 else None
+    if found is None:
+        return default
+    try:
+        value = float(found.group(1))
+    except ValueError:
+        return default
+    return value if 0 < value <= MAX_BUDGET_MS else default
+
+
+def count_hint(raw: bytes) -> int:
+    """How many jobs a body carries, counted off its bytes: one ``"job_id"`` key per job (escaped quotes
+    inside strings never match). Only an estimate for admission; the parse counts exactly."""
+    return raw.count(b'"job_id"')
 
 
 def decode(raw: bytes, list_field: str, limit: int) -> dict[str, Any]:

@@ -26,6 +26,15 @@ def field_errors(exc: RequestValidationError) -> list[dict]:
     return out
 
 
+def overloaded_detail(exc: Overloaded) -> str:
+    """The 429's ``detail``."""
+    if exc.reason == "budget":
+        return f"overloaded: the queue ahead ({exc.wait_ms:.0f} ms predicted) would break this request's budget"
+    if exc.reason == "stale":
+        return "overloaded: the request waited past twice its budget before the service could read it"
+    return "overloaded: the inference queue is full (JOBRANK_MAX_QUEUE)"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """422 for bad input, the status with its detail for HTTP errors, a bare 500 for the unexpected."""
 
@@ -41,12 +50,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Overloaded)
     async def _overloaded(request: Request, exc: Overloaded) -> JSONResponse:
-        detail = (
-            f"overloaded: the queue ahead ({exc.wait_ms:.0f} ms predicted) would break this request's budget"
-            if exc.reason == "budget"
-            else "overloaded: the inference queue is full (JOBRANK_MAX_QUEUE)"
-        )
-        return JSONResponse({"detail": detail}, status_code=429, headers={"Retry-After": str(exc.retry_after_s)})
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        return JSONResponse({"detail": overloaded_detail(exc)}, status_code=429, headers=headers)
 
     @app.exception_handler(ClientGone)
     async def _client_gone(request: Request, exc: ClientGone) -> Response:

@@ -16,9 +16,12 @@ import time
 import uuid
 
 from app import metrics
+from app.api.body import budget_hint, count_hint
 from app.api.deps import ServiceState
+from app.api.errors import overloaded_detail
 from app.api.server import arrival_var
 from app.logs import request_id_var
+from app.ranking.admission import Overloaded, Ticket
 from app.schemas import REQUEST_ID_RE
 
 log = logging.getLogger("jobrank.access")
@@ -39,11 +42,11 @@ POLL_S = 0.25  # how often a body read looks at the drain flag
 
 
 class Refusal(Exception):
-    """Answer this status and detail now, and close the connection (the body was not read to its end)."""
+    """Answer this status and detail now; ``close`` the connection when the body was not read to its end."""
 
-    def __init__(self, status: int, detail: str, retry_after: int | None = None):
+    def __init__(self, status: int, detail: str, retry_after: int | None = None, close: bool = True):
         super().__init__(detail)
-        self.status, self.detail, self.retry_after = status, detail, retry_after
+        self.status, self.detail, self.retry_after, self.close = status, detail, retry_after, close
 
 
 def request_id_from(headers: dict[bytes, bytes]) -> str:
@@ -93,10 +96,14 @@ class ServiceMiddleware:
             if scope["method"] in ("POST", "PUT", "PATCH"):
                 body = await self._read_body(receive, started + self.body_timeout_s)
                 body_receive = _replay(body, receive)
+                if route == "/v1/rank":
+                    state["ticket"] = self._admit(body, started)
             await self.app(scope, body_receive, send_wrapper)
         except Refusal as refusal:
             await _refuse(send_wrapper, refusal)
         finally:
+            if state.get("ticket") is not None:  # whatever happened, its place in the queue is given back
+                self.state.admission.release(state["ticket"])
             seconds = time.perf_counter() - started
             extra = state.get("log", {})
             metrics.REQUESTS.labels(route, str(status["code"])).inc()
@@ -139,17 +146,28 @@ class ServiceMiddleware:
                 break
         return b"".join(chunks)
 
+    def _admit(self, body: bytes, started: float) -> Ticket | None:
+        """A place in the inference queue for a ranking body, or a 429 Refusal: decided off the body's
+        bytes, before it is parsed (under overload most requests end here, so this path must be cheap)."""
+        engine = self.state.registry.active
+        if engine is None:
+            return None  # the route answers 503
+        budget = budget_hint(body, self.state.settings.default_budget_ms)
+        elapsed = (time.perf_counter() - started) * 1000.0
+        try:
+            return self.state.admission.admit(engine.costs.request_ms(count_hint(body)), budget, elapsed)
+        except Overloaded as exc:
+            raise Refusal(429, overloaded_detail(exc), retry_after=exc.retry_after_s, close=False) from None
+
     def _too_large(self) -> Refusal:
         return Refusal(413, f"body: larger than {self.max_body_bytes} bytes (JOBRANK_MAX_BODY_BYTES)")
 
 
 async def _refuse(send, refusal: Refusal) -> None:
     body = json.dumps({"detail": refusal.detail}).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),  # the rest of the body (if any) is never read
-    ]
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if refusal.close:
+        headers.append((b"connection", b"close"))  # the rest of the body (if any) is never read
     if refusal.retry_after is not None:
         headers.append((b"retry-after", str(refusal.retry_after).encode()))
     await send({"type": "http.response.start", "status": refusal.status, "headers": headers})

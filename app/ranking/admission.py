@@ -9,7 +9,9 @@ has stopped waiting for (Triton's queue policy: a bounded queue with a per-reque
 Envoy's adaptive concurrency: the limit follows measured latency, not a fixed count). The
 prediction is calibrated by the measured ratio of real to predicted service time, so a slower
 machine (or a noisy neighbour) tightens the limit by itself. An empty queue admits everything:
-the cascade then degrades within the budget (Vespa's soft timeout).
+the cascade then degrades within the budget (Vespa's soft timeout), unless the request is already
+far past its budget when it reaches the service (it waited in the server's backlog: its client has
+given up).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any, TypeVar
 from app import metrics
 
 T = TypeVar("T")
+STALE_FACTOR, STALE_SLACK_MS = 2.0, 5.0  # refused even by an empty queue: later than 2x budget + 5 ms
 CALIBRATION_RANGE = (0.5, 4.0)  # real / predicted service time, clamped (one outlier must not close the door)
 
 
@@ -72,20 +75,27 @@ class AdmissionQueue:
         with self._lock:
             return self.pending_ms * self.calibration
 
-    def admit(self, cost_ms: float, remaining_ms: float, force: bool = False) -> Ticket:
-        """A ticket for work of predicted ``cost_ms`` that must finish within ``remaining_ms``; raise
-        :class:`Overloaded` when it would not (``force``: always admit, e.g. bulk indexing slices)."""
+    def admit(self, cost_ms: float, budget_ms: float, elapsed_ms: float, force: bool = False) -> Ticket:
+        """A ticket for work of predicted ``cost_ms`` for a request ``elapsed_ms`` into its ``budget_ms``;
+        raise :class:`Overloaded` when it would not finish in time (``force``: always admit, e.g. bulk
+        indexing slices). An empty queue admits any request not already later than ``STALE_FACTOR``
+        times its budget (plus ``STALE_SLACK_MS``): the cascade answers it in time, or degrades."""
+        remaining = budget_ms - elapsed_ms
         with self._lock:
             wait = self.pending_ms * self.calibration
-            if not force and self.depth > 0:
-                reason = None
-                if self.depth >= self.max_queue:
-                    reason = "queue full"
-                elif wait + cost_ms * self.calibration > remaining_ms:
-                    reason = "budget"
-                if reason is not None:
-                    metrics.SHED.labels(reason).inc()
-                    raise Overloaded(reason, wait)
+            reason = None
+            if force:
+                pass
+            elif self.depth == 0:
+                if elapsed_ms > STALE_FACTOR * budget_ms + STALE_SLACK_MS:
+                    reason = "stale"  # waited so long before reaching us that its client has given up
+            elif self.depth >= self.max_queue:
+                reason = "queue full"
+            elif wait + cost_ms * self.calibration > remaining:
+                reason = "budget"
+            if reason is not None:
+                metrics.SHED.labels(reason).inc()
+                raise Overloaded(reason, wait)
             self.depth += 1
             self.pending_ms += cost_ms
             metrics.ADMITTED.inc()

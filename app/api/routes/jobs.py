@@ -36,7 +36,7 @@ async def index_jobs(request: Request, state: ServiceState = Depends(get_state))
     # queue's predicted wait counts it.
     for start in range(0, len(body.jobs), INDEX_SLICE):
         part = body.jobs[start : start + INDEX_SLICE]
-        ticket = state.admission.admit(engine.costs.ms["encode_per_job"] * len(part), 0.0, force=True)
+        ticket = state.admission.admit(engine.costs.ms["encode_per_job"] * len(part), 0.0, 0.0, force=True)
         done = await run_admitted(state, None, ticket, engine.index_jobs, part)
         counts = {key: counts[key] + done[key] for key in counts}
     request.state.log.update(model=engine.version, **counts)

@@ -54,10 +54,12 @@ async def rank(request: Request, state: ServiceState = Depends(get_state)) -> Ra
     engine = active_engine(state)  # held for the whole request: a reload does not pull it away
     data, size = await read_json(request, state, "candidates")
     budget = _budget(data, state.settings.default_budget_ms)
-    candidates = data.get("candidates")
-    count = len(candidates) if isinstance(candidates, list) else 0
-    remaining = budget - (time.perf_counter() - started) * 1000.0
-    ticket = state.admission.admit(engine.costs.request_ms(count), remaining)  # 429 here, before validation
+    # Admitted by the middleware off the body's bytes (429 there); admitted here when it was not.
+    ticket = getattr(request.state, "ticket", None) or state.admission.admit(
+        engine.costs.request_ms(len(data["candidates"]) if isinstance(data.get("candidates"), list) else 0),
+        budget,
+        (time.perf_counter() - started) * 1000.0,
+    )
     try:
         body = await off_loop_if_large(state, size, validate, RankRequest, data)
         check_unique(body.candidates, "candidates")

@@ -131,7 +131,7 @@ def test_work_whose_client_left_is_dropped_before_inference(tmp_path):
             return {"type": "http.disconnect"}
 
     async def scenario():
-        ticket = state.admission.admit(5.0, 1000.0)
+        ticket = state.admission.admit(5.0, 1000.0, 0.0)
         with pytest.raises(ClientGone):
             await run_admitted(state, GoneRequest(), ticket, ran.append, "inference")  # type: ignore[arg-type]
         assert ticket.cancelled and state.admission.depth == 0
