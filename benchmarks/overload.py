@@ -153,6 +153,7 @@ def summarise(results: list[dict], seconds: float) -> dict:
         "degraded_share": round(sum(r["tier"] != "ranker" for r in ok) / len(ok), 3) if ok else None,
         "goodput_rps": round(len(within) / seconds, 1),
         "goodput_server_side_rps": round(sum(r["server_ms"] <= BUDGET_MS for r in ok) / seconds, 1),
+        "errors": sorted({r["error"] for r in results if r["status"] == "error"})[:5],
     }
 
 
@@ -260,23 +261,27 @@ def sigterm_scenario(model_root: Path, payloads: list[bytes], catalogue: list[di
     slow = [threading.Thread(target=trickle, args=(port, stop, r), daemon=True) for r in slow_replies]
     for thread in slow:
         thread.start()
-    signalled: dict[str, float] = {}
+    signalled: dict[str, float | int] = {}
 
     def send_sigterm() -> None:
         time.sleep(3.0)
         signalled["at"] = time.perf_counter()
         process.send_signal(signal.SIGTERM)
 
-    killer = threading.Thread(target=send_sigterm)
+    def wait_exit() -> None:
+        try:
+            signalled["code"] = process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        signalled["exited"] = time.perf_counter()
+
+    killer, waiter = threading.Thread(target=send_sigterm), threading.Thread(target=wait_exit)
     killer.start()
+    waiter.start()
     results = run(open_loop(port, payloads, 50.0, 6.0, time.perf_counter() + 0.1))
     killer.join()
-    try:
-        code = process.wait(60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        code = None
-    exit_s = time.perf_counter() - signalled["at"]
+    waiter.join()
+    code, exit_s = signalled.get("code"), signalled["exited"] - signalled["at"]
     stop.set()
     before = [r for r in results if r["sent"] < signalled["at"]]
     after = [r for r in results if r["sent"] >= signalled["at"]]
@@ -286,6 +291,7 @@ def sigterm_scenario(model_root: Path, payloads: list[bytes], catalogue: list[di
         "grace_s": float(os.environ.get("JOBRANK_SHUTDOWN_GRACE_S", 20)),
         "sent_before_sigterm": len(before),
         "lost_before_sigterm": sum(r["status"] != 200 for r in before),
+        "lost_how": [r.get("error", r["status"]) for r in before if r["status"] != 200][:5],
         "after_sigterm": summarise(after, 3.0)["answers"],
         "slow_clients": [r[0].split(b"\r\n")[0].decode() if r and r[0] else "closed" for r in slow_replies],
     }

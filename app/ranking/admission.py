@@ -27,6 +27,7 @@ from app import metrics
 
 T = TypeVar("T")
 STALE_FACTOR, STALE_SLACK_MS = 2.0, 5.0  # refused even by an empty queue: later than 2x budget + 5 ms
+HEADROOM = 0.8  # plan to finish within 80 % of what is left: predictions are averages, the budget is not
 CALIBRATION_RANGE = (0.5, 4.0)  # real / predicted service time, clamped (one outlier must not close the door)
 
 
@@ -91,7 +92,7 @@ class AdmissionQueue:
                     reason = "stale"  # waited so long before reaching us that its client has given up
             elif self.depth >= self.max_queue:
                 reason = "queue full"
-            elif wait + cost_ms * self.calibration > remaining:
+            elif wait + cost_ms * self.calibration > HEADROOM * remaining:
                 reason = "budget"
             if reason is not None:
                 metrics.SHED.labels(reason).inc()

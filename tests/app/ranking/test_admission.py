@@ -30,9 +30,9 @@ def test_work_that_would_break_its_budget_is_refused_at_once():
     queue.admit(10.0, 50.0, 0.0)
     queue.admit(10.0, 50.0, 0.0)
     assert queue.predicted_wait_ms() == pytest.approx(20.0)
-    queue.admit(10.0, 31.0, 0.0)  # waits 20 + costs 10 = 30 ≤ 31
+    queue.admit(10.0, 40.0, 0.0)  # waits 20 + costs 10 = 30 ≤ 0.8 · 40 (headroom for noise)
     with pytest.raises(Overloaded) as refused:
-        queue.admit(10.0, 50.0, 11.0)  # waits 30 + 10 = 40 > 39
+        queue.admit(10.0, 50.0, 11.0)  # waits 30 + 10 = 40 > 0.8 · (50 - 11)
     assert refused.value.reason == "budget" and refused.value.retry_after_s == 1
     assert queue.depth == 3  # a refusal takes no place in the queue
     queue.pending_ms = 2_400.0
