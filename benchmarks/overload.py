@@ -186,16 +186,20 @@ def start_service(model_root: Path, **env: str) -> tuple[subprocess.Popen, int]:
     environ = {**os.environ, "JOBRANK_ARTIFACTS": str(model_root), "JOBRANK_LOG_LEVEL": "warning"}
     environ |= {"JOBRANK_HOST": "127.0.0.1", "JOBRANK_PORT": str(port), **env}
     process = subprocess.Popen([sys.executable, "-m", "app"], cwd=REPO, env=environ, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline:
+
+    def ready() -> bool:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                return process, port
+            return httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
         except httpx.TransportError:
-            pass
+            return False
+
+    deadline = time.time() + 120
+    while not ready():
+        if time.time() > deadline:
+            process.kill()
+            raise SystemExit("error: the service did not become ready in 120 s")
         time.sleep(0.3)
-    process.kill()
-    raise SystemExit("error: the service did not become ready in 120 s")
+    return process, port
 
 
 def _metrics(port: int) -> str:
@@ -233,17 +237,21 @@ async def overload_then_recover(port: int, payloads: list[bytes], rate: float, s
     }
 
 
-def trickle(port: int, stop: threading.Event, replies: list[bytes]) -> None:
-    """A slow client: headers, then one body byte every 0.5 s, until answered, closed or ``stop``."""
+def trickle(
+    port: int, stop: threading.Event, replies: list[bytes], every_s: float = 0.5, give_up_s: float = 60
+) -> None:
+    """A slow client: headers, then one body byte every ``every_s``, until the server answers or closes,
+    ``stop`` is set or ``give_up_s`` have passed; what the server sent goes to ``replies``."""
     import socket
 
+    give_up = time.monotonic() + give_up_s
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(b"POST /v1/rank HTTP/1.1\r\nHost: slow\r\nContent-Length: 100000\r\n\r\n")
-        sock.settimeout(0.5)
-        while not stop.is_set():
+        sock.settimeout(every_s)
+        while not stop.is_set() and time.monotonic() < give_up:
             try:
                 sock.sendall(b" ")
-                data = sock.recv(4096)
+                data = sock.recv(65536)
                 replies.append(data)
                 if not data:
                     return

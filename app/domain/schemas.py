@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     StrictBool,
     StringConstraints,
     model_validator,
@@ -128,25 +129,25 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=M
 RequiredShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SHORT_TEXT_CHARS)
 ]
+
+
+def _listed(standard: str, example: str, codes: frozenset[str]):
+    """The JSON schema of an ISO code field: its description and the list of codes."""
+    listed: list[JsonValue] = list(sorted(codes))
+    return Field(description=f"{standard} code (case-insensitive, e.g. {example})", json_schema_extra={"enum": listed})
+
+
+_CountryDoc = _listed("ISO 3166-1 alpha-2 country", "DE", COUNTRY_CODES)
+_CurrencyDoc = _listed("ISO 4217 currency", "EUR", CURRENCY_CODES)
 CountryCode = Annotated[
-    str,
-    BeforeValidator(_upper),
-    StringConstraints(pattern=r"^[A-Z]{2}$"),
-    AfterValidator(_known_country),
-    Field(
-        description="ISO 3166-1 alpha-2 country code (case-insensitive, e.g. DE)",
-        json_schema_extra={"enum": sorted(COUNTRY_CODES)},
-    ),
+    str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country), _CountryDoc
 ]
 CurrencyCode = Annotated[
     str,
     BeforeValidator(_upper),
     StringConstraints(pattern=r"^[A-Z]{3}$"),
     AfterValidator(_known_currency),
-    Field(
-        description="ISO 4217 currency code (case-insensitive, e.g. EUR)",
-        json_schema_extra={"enum": sorted(CURRENCY_CODES)},
-    ),
+    _CurrencyDoc,
 ]
 SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SKILL_CHARS)]
 SkillList = Annotated[list[SkillName], Field(max_length=MAX_SKILLS), AfterValidator(_dedupe)]

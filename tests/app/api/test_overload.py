@@ -7,7 +7,6 @@ import asyncio
 import copy
 import shutil
 import signal
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ from app.api.deps import ServiceState
 from app.api.inference import run_admitted
 from app.config import Settings
 from app.ranking.admission import AdmissionQueue, ClientGone
+from benchmarks.overload import trickle
 from tests.app.api.service import SHIPPED, Server
 from tests.conftest import JOB, MEMBER
 
@@ -63,26 +63,8 @@ def test_overload_is_refused_at_once_with_429(artifacts, tmp_path):
 
 
 def _send_slowly(port: int, declared: int, stop: threading.Event, replies: list[bytes]) -> None:
-    """Headers, then one body byte every 0.2 s until ``stop`` (at most 10 s) or the server closes the
-    connection; whatever the server answers goes to ``replies``."""
-    give_up = time.monotonic() + 10
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(
-            b"POST /v1/rank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            + f"Content-Length: {declared}\r\n\r\n".encode()
-        )
-        sock.settimeout(0.2)
-        while not stop.is_set() and time.monotonic() < give_up:
-            try:
-                sock.sendall(b" ")
-                data = sock.recv(65536)
-                replies.append(data)
-                if not data:
-                    return
-            except TimeoutError:
-                continue
-            except OSError:
-                return
+    """A body trickling at a byte every 0.2 s (for at most 10 s); see benchmarks/overload.py."""
+    trickle(port, stop, replies, every_s=0.2, give_up_s=10)
 
 
 @needs_model
