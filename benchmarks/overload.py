@@ -26,12 +26,15 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import numpy as np
 import orjson
 
@@ -186,10 +189,6 @@ class RssSampler(threading.Thread):
 
 def start_service(model_root: Path, **env: str) -> tuple[subprocess.Popen, int]:
     """`python -m app` on a free port, once /readyz answers 200."""
-    import socket
-
-    import httpx
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -212,15 +211,7 @@ def start_service(model_root: Path, **env: str) -> tuple[subprocess.Popen, int]:
     return process, port
 
 
-def _metrics(port: int) -> str:
-    import httpx
-
-    return httpx.get(f"http://127.0.0.1:{port}/metrics").text
-
-
 def index_jobs(port: int, catalogue: list[dict]) -> None:
-    import httpx
-
     for start in range(0, len(catalogue), 500):
         response = httpx.put(
             f"http://127.0.0.1:{port}/v1/jobs", json={"jobs": catalogue[start : start + 500]}, timeout=600
@@ -252,8 +243,6 @@ def trickle(
 ) -> None:
     """A slow client: headers, then one body byte every ``every_s``, until the server answers or closes,
     ``stop`` is set or ``give_up_s`` have passed; what the server sent goes to ``replies``."""
-    import socket
-
     give_up = time.monotonic() + give_up_s
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(b"POST /v1/rank HTTP/1.1\r\nHost: slow\r\nContent-Length: 100000\r\n\r\n")
@@ -316,6 +305,36 @@ def sigterm_scenario(model_root: Path, payloads: list[bytes], catalogue: list[di
     }
 
 
+def micro(body: dict) -> dict[str, float]:
+    """Median ms in this process: parsing the body (json / orjson) and making the answer (dict + json.dumps,
+    dict + orjson.dumps, or typed models + pydantic's dump as FastAPI's response_model path does)."""
+    from app.schemas import HeadScores, ModelRef, RankedJob, RankResponse, Timing
+    from benchmarks.timing import median_ms
+
+    raw, n = orjson.dumps(body), len(body["candidates"])
+    scores = {"relevance": 2.0, "engagement": 0.5}
+    items = [{"job_id": f"j{i}", "rank": i + 1, "score": 0.5, "scores": scores} for i in range(n)]
+    answer: dict[str, Any] = {"request_id": "r", "model": {"name": "m", "version": "v"}, "results": items}
+
+    def typed() -> str:
+        results = [
+            RankedJob(job_id=f"j{i}", rank=i + 1, score=0.5, scores=HeadScores(**scores), tier=None) for i in range(n)
+        ]
+        model, timing = ModelRef(name="m", version="v"), Timing(total_ms=1.0, budget_ms=50.0)
+        answer = RankResponse(
+            request_id="r", model=model, results=results, tier="ranker", degraded=False, timing=timing, explain=None
+        )
+        return answer.model_dump_json(exclude_none=True)
+
+    steps: dict[str, Any] = {"json.loads": lambda: json.loads(raw), "orjson.loads": lambda: orjson.loads(raw)}
+    steps |= {
+        "answer: dict + json.dumps": lambda: json.dumps(answer),
+        "answer: dict + orjson.dumps": lambda: orjson.dumps(answer),
+    }
+    steps["answer: typed + pydantic dump_json"] = typed
+    return {name: round(median_ms(fn, 300, warmup=20), 3) for name, fn in steps.items()} | {"body_bytes": len(raw)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=REPO / "artifacts" / "jobrank-ranker", help="model folder")
@@ -324,10 +343,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of each overload")
     parser.add_argument("--candidates", type=int, default=100)
     parser.add_argument("--skip-sigterm", action="store_true")
+    parser.add_argument("--micro", action="store_true", help="only the in-process parse/answer micro-benchmark")
     args = parser.parse_args(argv)
     if not (args.data / "dataset.json").is_file():
         raise SystemExit(f"error: {args.data}: no generated dataset (run `python -m training data --preset tiny`)")
     bodies, catalogue = build_requests(args.data, 400, args.candidates)
+    if args.micro:
+        print(json.dumps(micro({**bodies[0], "budget_ms": BUDGET_MS})))
+        return 0
     payloads = [orjson.dumps({**b, "budget_ms": BUDGET_MS}) for b in bodies]
     process, port = start_service(args.model.parent)
     rss = RssSampler(process.pid)
@@ -338,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
         capacity = capacity_sweep(port, payloads)
         rates = args.rates or [3 * capacity["goodput_rps"], 4 * capacity["goodput_rps"]]
         overloads = [run(overload_then_recover(port, payloads, rate, args.seconds)) for rate in rates]
-        shed = [line for line in _metrics(port).splitlines() if line.startswith("jobrank_shed_total")]
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        shed = [line for line in metrics.splitlines() if line.startswith("jobrank_shed_total")]
     finally:
         rss.stop.set()
         process.terminate()
