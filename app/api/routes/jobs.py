@@ -21,7 +21,7 @@ INDEX_SLICE = 8  # jobs encoded per turn in the inference thread (~35 ms)
     response_model=IndexJobsResponse,
     summary="Index jobs (cache their embeddings)",
     openapi_extra=openapi_body(IndexJobsRequest),
-    responses=responses(413, 422, 503),
+    responses=responses(408, 413, 422, 503),
 )
 async def index_jobs(request: Request, state: ServiceState = Depends(get_state)) -> IndexJobsResponse:
     """Jobs already cached (same content) are skipped; the answer says how many were encoded."""

@@ -45,7 +45,7 @@ def _ranked_timed(engine: RankingEngine, body: RankRequest, budget: float, start
     response_model_exclude_none=True,
     summary="Rank candidate jobs for a member",
     openapi_extra=openapi_body(RankRequest),
-    responses=responses(413, 422, 429, 503),
+    responses=responses(408, 413, 422, 429, 503),
 )
 async def rank(request: Request, state: ServiceState = Depends(get_state)) -> RankResponse:
     """Results sorted by `score`, best first (equal scores keep the candidates' order); `scores` always

@@ -88,9 +88,9 @@ def test_sigterm_drains_in_flight_work_and_exits_0(artifacts, tmp_path):
     stop, replies = threading.Event(), []
     trickler = threading.Thread(target=_send_slowly, args=(server.port, 10_000, stop, replies), daemon=True)
     trickler.start()
-    with ThreadPoolExecutor(1) as pool:  # in flight at SIGTERM: ~1 s of job encoding
-        put = pool.submit(lambda: httpx.put(server.url + "/v1/jobs", json={"jobs": _jobs("t", 200)}, timeout=30))
-        time.sleep(0.4)
+    with ThreadPoolExecutor(1) as pool:  # in flight at SIGTERM: ~2 s of job encoding
+        put = pool.submit(lambda: httpx.put(server.url + "/v1/jobs", json={"jobs": _jobs("t", 400)}, timeout=30))
+        time.sleep(0.8)
         server.process.send_signal(signal.SIGTERM)
         signalled = time.monotonic()
         assert put.result().status_code == 200, put.result().text
