@@ -2,7 +2,7 @@
 
 JOBRANK_ARTIFACTS=artifacts      folder of model folders (each with manifest.json), relative to the working directory
 JOBRANK_MODEL=jobrank-ranker     model that answers /v1/rank (default: that name, else the first found)
-JOBRANK_MODEL_VERSION=           pin one version of that model (for the registry of model versions; unused until it lands)
+JOBRANK_MODEL_VERSION=           pin that model's version (manifest "version"); empty = the newest valid one
 JOBRANK_DEFAULT_BUDGET_MS=50     latency budget when a request gives none
 JOBRANK_MAX_CANDIDATES=1000      candidates per /v1/rank request (and jobs per PUT /v1/jobs)
 JOBRANK_MAX_BODY_BYTES=8000000   request bodies above this get 413

@@ -34,7 +34,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Ranks candidate jobs for a member with a distilled two-tower student under a latency budget.",
     )
-    registry = ModelRegistry(settings.artifacts, settings.model, settings.onnx_threads(), settings.cache_size)
+    registry = ModelRegistry(
+        settings.artifacts, settings.model, settings.onnx_threads(), settings.cache_size, settings.model_version
+    )
     state = ServiceState(settings=settings, registry=registry, admission=AdmissionQueue(settings.max_queue))
     app.state.service = state
     install_error_handlers(app)
