@@ -26,7 +26,12 @@ PORT ?= 8000
 run: $(STAMP)
 	JOBRANK_HOST=$(HOST) JOBRANK_PORT=$(PORT) $(PY) -m app
 
+# Lint, format, types and the import contracts first (seconds), then the tests.
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 # The full-size labelled dataset (data/full), then the full teacher stage (runs/full).
