@@ -39,7 +39,7 @@ RECENT_TEXTS = 2000  # job texts kept to warm the next model version with (a few
 
 
 class JobCache:
-    """Thread-safe LRU of :class:`CachedJob` by content key, with hit / miss counts."""
+    """Thread-safe LRU of :class:`CachedJob` by content key, with hit / miss counts of ranking lookups."""
 
     def __init__(self, capacity: int, recent_texts: int = RECENT_TEXTS):
         self.capacity = capacity
@@ -53,8 +53,9 @@ class JobCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get_many(self, keys: list[bytes]) -> list[CachedJob | None]:
-        """Entries for ``keys`` (None where absent), counting hits and misses and refreshing recency."""
+    def get_many(self, keys: list[bytes], count: bool = True) -> list[CachedJob | None]:
+        """Entries for ``keys`` (None where absent), refreshing recency; hits and misses are counted unless
+        ``count`` is false (indexing looks jobs up too, but the hit rate is that of ranking requests)."""
         out: list[CachedJob | None] = []
         with self._lock:
             for key in keys:
@@ -64,9 +65,10 @@ class JobCache:
                     if key in self._texts:
                         self._texts.move_to_end(key)
                 out.append(entry)
-            found = sum(entry is not None for entry in out)
-            self.hits += found
-            self.misses += len(keys) - found
+            if count:
+                found = sum(entry is not None for entry in out)
+                self.hits += found
+                self.misses += len(keys) - found
         return out
 
     def put_many(self, items: list[tuple[bytes, CachedJob]], texts: Sequence[str] | None = None) -> None:

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,6 @@ from app.domain.featurize import JobFacts, facts_feature_matrix, job_facts, job_
 from app.domain.schemas import Job, Member
 from app.ranking.cache import CachedJob, JobCache, job_key
 from app.ranking.student import StudentModel
-from app.schemas import HeadScores, RankedJob
 
 ENCODE_CHUNK = 2  # jobs encoded between two looks at the clock
 ENCODE_MARGIN = 1.25  # plan job encoding with this multiple of its measured cost (texts vary in length)
@@ -76,7 +76,7 @@ class CostModel:
 class RankedList:
     """A ranking as the API returns it: best first (ties in input order), cut to top_k, rounded."""
 
-    results: list[RankedJob]
+    results: list[dict[str, Any]]  # app.schemas.RankedJob's fields; "tier" only with explain
     tier: str
     degraded: bool
     counts: dict[str, int]
@@ -108,8 +108,6 @@ class RankingEngine:
         self.model = model
         self.cache = JobCache(cache_size)
         self.costs = CostModel()
-        # Cache lookups of ranking requests only (the cache's own counts include PUT /v1/jobs).
-        self.lookups = {"hit": 0, "miss": 0}
 
     @property
     def name(self) -> str:
@@ -132,7 +130,7 @@ class RankingEngine:
     def index_jobs(self, jobs: Sequence[Job]) -> dict[str, int]:
         """Encode and cache the jobs not cached yet (PUT /v1/jobs); returns counts."""
         keys = [job_key(job) for job in jobs]
-        found = self.cache.get_many(keys)
+        found = self.cache.get_many(keys, count=False)  # the hit rate is the ranking requests'
         todo = [i for i, entry in enumerate(found) if entry is None]
         if todo:
             self._encode([jobs[i] for i in todo], [keys[i] for i in todo], [job_facts(jobs[i]) for i in todo])
@@ -151,25 +149,24 @@ class RankingEngine:
         """:meth:`rank`, then sorted by score (a stable sort: equal scores keep the candidates' order),
         cut to ``top_k``, rounded to 6 decimals; with ``explain`` each result says which tier scored it."""
         outcome = self.rank(member, jobs, budget_ms, started)
-        order = np.argsort(-outcome.score, kind="stable")[:top_k]
-        results = [
-            RankedJob(
-                job_id=jobs[i].job_id,
-                rank=rank,
-                score=round(float(outcome.score[i]), 6),
-                scores=HeadScores(
-                    relevance=round(float(outcome.relevance[i]), 6), engagement=round(float(outcome.engagement[i]), 6)
-                ),
-                tier=("ranker" if outcome.by_ranker[i] else "features") if explain else None,
-            )
-            for rank, i in enumerate(order.tolist(), start=1)
+        order = np.argsort(-outcome.score, kind="stable")[:top_k].tolist()
+        # Plain dicts in RankedJob's shape (the route writes them out with orjson): building and then
+        # re-validating 100 pydantic models cost more than scoring them. Python's round() on the
+        # float, as before, so the numbers are the same to the last digit.
+        score, relevance, engagement = outcome.score.tolist(), outcome.relevance.tolist(), outcome.engagement.tolist()
+        results: list[dict[str, Any]] = [
+            {
+                "job_id": jobs[i].job_id,
+                "rank": rank,
+                "score": round(score[i], 6),
+                "scores": {"relevance": round(relevance[i], 6), "engagement": round(engagement[i], 6)},
+            }
+            for rank, i in enumerate(order, start=1)
         ]
+        if explain:
+            for result, i in zip(results, order, strict=True):
+                result["tier"] = "ranker" if outcome.by_ranker[i] else "features"
         return RankedList(results, outcome.tier, outcome.degraded, outcome.counts, outcome.steps_ms)
-
-    def cache_hit_rate(self) -> float:
-        """Share of ranking requests' job lookups found in the cache (0 before any)."""
-        total = self.lookups["hit"] + self.lookups["miss"]
-        return self.lookups["hit"] / total if total else 0.0
 
     def rank(self, member: Member, jobs: Sequence[Job], budget_ms: float, started: float | None = None) -> RankOutcome:
         """Score ``jobs`` for ``member`` within ``budget_ms`` counted from ``started`` (perf_counter)."""
@@ -196,8 +193,6 @@ class RankingEngine:
             return int((left_ms() - cost["score_per_job"] * n) / (ENCODE_MARGIN * cost["encode_per_job"]))
 
         misses = [i for i, entry in enumerate(found) if entry is None]
-        self.lookups["hit"] += n - len(misses)
-        self.lookups["miss"] += len(misses)
         counts = {"candidates": n, "cached": n - len(misses), "encoded": 0, "features_only": 0}
         if n == 0:
             empty = np.zeros(0, dtype=np.float32)

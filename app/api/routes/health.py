@@ -54,6 +54,6 @@ async def readyz(response: Response, state: ServiceState = Depends(get_state)) -
 async def prometheus_metrics(state: ServiceState = Depends(get_state)) -> Response:
     active = state.registry.active
     if active is not None:
-        metrics.CACHE_HIT_RATE.set(active.cache_hit_rate())
+        metrics.CACHE_HIT_RATE.set(active.cache.hit_rate())
         metrics.CACHE_SIZE.set(len(active.cache))
     return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)

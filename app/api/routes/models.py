@@ -20,10 +20,6 @@ async def list_models(state: ServiceState = Depends(get_state)) -> dict:
     registry = state.registry
     active = registry.active
     models = registry.describe()
-    for entry in models:  # the hit rate of ranking requests (the cache's own count includes PUT /v1/jobs)
-        engine = registry.engines.get(entry["name"])
-        if engine is not None and isinstance(entry.get("cache"), dict):
-            entry["cache"]["hit_rate"] = round(engine.cache_hit_rate(), 4)
     answer = {
         "active": {"name": active.name, "version": active.version} if active else None,
         "models": models,

@@ -105,6 +105,19 @@ def test_job_cache_is_bounded_and_keyed_by_content():
     assert job_key(make_job(job_id="x")) == job_key(make_job(job_id="x"))
     cache.get_many([job_key(jobs[2]), job_key(jobs[0])])
     assert (cache.hits, cache.misses) == (1, 2) and cache.hit_rate() == pytest.approx(1 / 3)
+    assert cache.get_many([job_key(jobs[2]), job_key(jobs[0])], count=False)[0] is not None
+    assert (cache.hits, cache.misses) == (1, 2)  # lookups of indexing do not count
+
+
+@needs_model
+def test_indexing_does_not_count_as_cache_lookups(engine):
+    jobs = [make_job(job_id=f"ix{i}", title=f"Indexed {i}") for i in range(3)]
+    before = (engine.cache.hits, engine.cache.misses)
+    engine.index_jobs(jobs)
+    assert engine.index_jobs(jobs)["already_cached"] == 3
+    assert (engine.cache.hits, engine.cache.misses) == before
+    engine.rank(make_member(), jobs, budget_ms=60_000)
+    assert (engine.cache.hits, engine.cache.misses) == (before[0] + 3, before[1])
 
 
 @needs_model
@@ -164,12 +177,8 @@ def test_ranked_is_sorted_cut_rounded_and_keeps_input_order_on_ties(engine):
     twins = [make_job(job_id=job_id) for job_id in ("z", "a", "m")]  # same content: the same score
     other = make_job(job_id="b", title="Nurse", required_skills=["Patient care"], description="Ward nursing.")
     ranked = engine.ranked(member, [*twins, other], budget_ms=60_000, explain=True)
-    assert [r.job_id for r in ranked.results] == ["z", "a", "m", "b"] and [r.rank for r in ranked.results] == [
-        1,
-        2,
-        3,
-        4,
-    ]
-    assert all(r.tier == "ranker" and r.score == round(r.score, 6) for r in ranked.results)
+    assert [r["job_id"] for r in ranked.results] == ["z", "a", "m", "b"]
+    assert [r["rank"] for r in ranked.results] == [1, 2, 3, 4]
+    assert all(r["tier"] == "ranker" and r["score"] == round(r["score"], 6) for r in ranked.results)
     top = engine.ranked(member, [other, *twins], budget_ms=60_000, top_k=2)
-    assert [r.job_id for r in top.results] == ["z", "a"] and top.results[0].tier is None
+    assert [r["job_id"] for r in top.results] == ["z", "a"] and "tier" not in top.results[0]
