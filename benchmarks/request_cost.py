@@ -1,0 +1,103 @@
+"""CPU milliseconds of one warm ranking request (100 cached candidates), by step, in this process.
+
+    python benchmarks/request_cost.py --data data/tiny                      # this checkout's code
+    python benchmarks/request_cost.py --data data/tiny --code /tmp/main-before   # another checkout's
+
+CPU time (``time.process_time``: every thread of the process, onnxruntime's included), median of
+--repeats, one onnxruntime thread. The whole request goes through the app in-process (FastAPI's test
+client, middleware and all); the steps are the same functions called alone, and "HTTP, routing,
+middleware, response" is the whole minus the steps. Being CPU time, not wall time, it is less
+sensitive to other processes on a shared machine than latency is (cache and frequency effects remain).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cpu_ms(fn: Callable[[], object], repeats: int) -> float:
+    """Median CPU ms of ``fn()`` over ``repeats`` calls (after 5 unmeasured)."""
+    for _ in range(5):
+        fn()
+    samples = []
+    for _ in range(repeats):
+        began = time.process_time()
+        fn()
+        samples.append((time.process_time() - began) * 1000.0)
+    return statistics.median(samples)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO / "data" / "tiny", help="generated dataset for the body")
+    parser.add_argument("--code", type=Path, default=REPO, help="checkout whose app/ is measured")
+    parser.add_argument("--candidates", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=300)
+    args = parser.parse_args(argv)
+    sys.path[:0] = [str(args.code.resolve()), str(REPO)]
+    import orjson
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.domain.featurize import facts_feature_matrix, member_facts, member_text
+    from app.main import create_app
+    from app.ranking.cache import job_key
+    from app.schemas import RankRequest
+    from benchmarks.load_test import build_requests
+
+    bodies, _ = build_requests(args.data, 1, args.candidates)
+    raw = json.dumps({**bodies[0], "budget_ms": 60_000}).encode()
+    data = orjson.loads(raw)
+    request = RankRequest.model_validate(data)
+    app = create_app(Settings(artifacts=args.code / "artifacts", threads=1))
+    with TestClient(app) as client:
+        while client.get("/readyz").status_code != 200:
+            time.sleep(0.1)
+        engine = app.state.service.registry.active
+        engine.index_jobs(request.candidates)
+        keys = [job_key(job) for job in request.candidates]
+        facts = [entry.facts for entry in engine.cache.get_many(keys) if entry is not None]
+        vector = engine.model.encode_members([member_text(request.member)])[0]
+        embeddings = [entry.embedding for entry in engine.cache.get_many(keys) if entry is not None]
+        member_side = member_facts(request.member)
+        features = facts_feature_matrix(member_side, facts)
+
+        def post() -> None:
+            client.post("/v1/rank", content=raw, headers={"content-type": "application/json"}).raise_for_status()
+
+        import numpy as np
+
+        jobs_matrix = np.stack(embeddings)
+        steps = {
+            "JSON parse (orjson)": lambda: orjson.loads(raw),
+            "validation (pydantic)": lambda: RankRequest.model_validate(data),
+            "content keys": lambda: [job_key(job) for job in request.candidates],
+            "cache lookup": lambda: engine.cache.get_many(keys),
+            "match features": lambda: facts_feature_matrix(member_facts(request.member), facts),
+            "member tokenise + tower": lambda: engine.model.encode_members([member_text(request.member)]),
+            "interaction + heads": lambda: engine.model.score(vector, jobs_matrix, features),
+            "engine.ranked (all of the engine, sorted results)": lambda: engine.ranked(
+                request.member, request.candidates, 60_000
+            ),
+        }
+        out = {name: cpu_ms(fn, args.repeats) for name, fn in steps.items()}
+        out["whole request in-process"] = cpu_ms(post, args.repeats)
+    engine_only = out["engine.ranked (all of the engine, sorted results)"]
+    outside = out["JSON parse (orjson)"] + out["validation (pydantic)"]
+    out["HTTP, routing, middleware, response (whole - parse - validation - engine)"] = (
+        out["whole request in-process"] - outside - engine_only
+    )
+    print(json.dumps({name: round(value, 3) for name, value in out.items()}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
