@@ -14,25 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def cpu_ms(fn: Callable[[], object], repeats: int) -> float:
-    """Median CPU ms of ``fn()`` over ``repeats`` calls (after 5 unmeasured)."""
-    for _ in range(5):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        began = time.process_time()
-        fn()
-        samples.append((time.process_time() - began) * 1000.0)
-    return statistics.median(samples)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,12 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     from app.ranking.cache import job_key
     from app.schemas import RankRequest
     from benchmarks.load_test import build_requests
+    from benchmarks.timing import median_ms
 
     bodies, _ = build_requests(args.data, 1, args.candidates)
     raw = json.dumps({**bodies[0], "budget_ms": 60_000}).encode()
     data = orjson.loads(raw)
     request = RankRequest.model_validate(data)
-    app = create_app(Settings(artifacts=args.code / "artifacts", threads=1))
+    app = create_app(Settings.model_validate({"artifacts": args.code / "artifacts", "threads": 1}))
     with TestClient(app) as client:
         while client.get("/readyz").status_code != 200:
             time.sleep(0.1)
@@ -88,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
                 request.member, request.candidates, 60_000
             ),
         }
-        out = {name: cpu_ms(fn, args.repeats) for name, fn in steps.items()}
-        out["whole request in-process"] = cpu_ms(post, args.repeats)
+        out = {name: median_ms(fn, args.repeats, clock=time.process_time) for name, fn in steps.items()}
+        out["whole request in-process"] = median_ms(post, args.repeats, clock=time.process_time)
     engine_only = out["engine.ranked (all of the engine, sorted results)"]
     outside = out["JSON parse (orjson)"] + out["validation (pydantic)"]
     out["HTTP, routing, middleware, response (whole - parse - validation - engine)"] = (
