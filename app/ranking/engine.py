@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -29,6 +28,7 @@ from app.domain.featurize import JobFacts, facts_feature_matrix, job_facts, job_
 from app.domain.schemas import Job, Member
 from app.ranking.cache import CachedJob, JobCache, job_key
 from app.ranking.student import StudentModel
+from app.schemas import HeadScores, RankedJob
 
 ENCODE_CHUNK = 2  # jobs encoded between two looks at the clock
 ENCODE_MARGIN = 1.25  # plan job encoding with this multiple of its measured cost (texts vary in length)
@@ -76,7 +76,7 @@ class CostModel:
 class RankedList:
     """A ranking as the API returns it: best first (ties in input order), cut to top_k, rounded."""
 
-    results: list[dict[str, Any]]  # app.schemas.RankedJob's fields; "tier" only with explain
+    results: list[RankedJob]
     tier: str
     degraded: bool
     counts: dict[str, int]
@@ -150,22 +150,17 @@ class RankingEngine:
         cut to ``top_k``, rounded to 6 decimals; with ``explain`` each result says which tier scored it."""
         outcome = self.rank(member, jobs, budget_ms, started)
         order = np.argsort(-outcome.score, kind="stable")[:top_k].tolist()
-        # Plain dicts in RankedJob's shape (the route writes them out with orjson): building and then
-        # re-validating 100 pydantic models cost more than scoring them. Python's round() on the
-        # float, as before, so the numbers are the same to the last digit.
         score, relevance, engagement = outcome.score.tolist(), outcome.relevance.tolist(), outcome.engagement.tolist()
-        results: list[dict[str, Any]] = [
-            {
-                "job_id": jobs[i].job_id,
-                "rank": rank,
-                "score": round(score[i], 6),
-                "scores": {"relevance": round(relevance[i], 6), "engagement": round(engagement[i], 6)},
-            }
+        results = [
+            RankedJob(
+                job_id=jobs[i].job_id,
+                rank=rank,
+                score=round(score[i], 6),
+                scores=HeadScores(relevance=round(relevance[i], 6), engagement=round(engagement[i], 6)),
+                tier=("ranker" if outcome.by_ranker[i] else "features") if explain else None,
+            )
             for rank, i in enumerate(order, start=1)
         ]
-        if explain:
-            for result, i in zip(results, order, strict=True):
-                result["tier"] = "ranker" if outcome.by_ranker[i] else "features"
         return RankedList(results, outcome.tier, outcome.degraded, outcome.counts, outcome.steps_ms)
 
     def rank(self, member: Member, jobs: Sequence[Job], budget_ms: float, started: float | None = None) -> RankOutcome:

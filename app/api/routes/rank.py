@@ -2,7 +2,7 @@
 
 The route only maps HTTP to the engine and back: body (cheap checks first, app/api/body.py) →
 admission (429 when the predicted wait would break the budget) → ``engine.ranked`` in the
-inference thread → :class:`RankResponse`'s JSON, written with orjson.
+inference thread → :class:`RankResponse`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 import time
 
-import orjson
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request
 
 from app import metrics
 from app.api.body import check_unique, off_loop_if_large, openapi_body, read_json, validate
@@ -20,7 +19,7 @@ from app.api.inference import run_admitted
 from app.api.openapi import responses
 from app.logs import request_id_var
 from app.ranking.engine import RankedList, RankingEngine
-from app.schemas import MAX_BUDGET_MS, RankRequest, RankResponse
+from app.schemas import MAX_BUDGET_MS, ModelRef, RankRequest, RankResponse, Timing
 
 router = APIRouter(tags=["ranking"])
 
@@ -48,7 +47,7 @@ def _ranked_timed(engine: RankingEngine, body: RankRequest, budget: float, start
     openapi_extra=openapi_body(RankRequest),
     responses=responses(408, 413, 422, 429, 503),
 )
-async def rank(request: Request, state: ServiceState = Depends(get_state)) -> Response:
+async def rank(request: Request, state: ServiceState = Depends(get_state)) -> RankResponse:
     """Results sorted by `score`, best first (equal scores keep the candidates' order); `scores` always
     holds both heads. 429 (with Retry-After) when the service cannot answer within the budget."""
     started = request.state.started  # the request's arrival: its budget counts from here
@@ -76,24 +75,22 @@ async def rank(request: Request, state: ServiceState = Depends(get_state)) -> Re
     # budget too: the engine plans with its measured cost, plus headroom for noise.
     engine.costs.observe("fixed", 1.5 * (finished - returned) * 1000.0 + 0.5)
     _record(request, engine, ranked, budget, total_ms, len(body.candidates))
-    answer = {
-        "request_id": request.state.request_id,
-        "model": {"name": engine.name, "version": engine.version},
-        "results": ranked.results,
-        "tier": ranked.tier,
-        "degraded": ranked.degraded,
-        "timing": {"total_ms": round(total_ms, 3), "budget_ms": budget},
-    }
-    if body.explain:
-        answer["explain"] = {
+    return RankResponse(
+        request_id=request.state.request_id,
+        model=ModelRef(name=engine.name, version=engine.version),
+        results=ranked.results,
+        tier=ranked.tier,
+        degraded=ranked.degraded,
+        timing=Timing(total_ms=round(total_ms, 3), budget_ms=budget),
+        explain={
             "counts": ranked.counts,
             "steps_ms": {k: round(v, 3) for k, v in ranked.steps_ms.items()},
             "costs_ms": engine.costs.snapshot(),
             "queue_wait_ms": round(ticket.queue_wait_ms or 0.0, 3),
         }
-    # Written out here (RankResponse's shape, None fields left out): FastAPI's response_model path would
-    # build, re-validate and serialise 100 pydantic models; response_model stays for the OpenAPI schema.
-    return Response(orjson.dumps(answer), media_type="application/json")
+        if body.explain
+        else None,
+    )
 
 
 def _record(request: Request, engine: RankingEngine, ranked: RankedList, budget: float, total_ms: float, n: int):
