@@ -21,7 +21,7 @@ from app.domain.skills import SkillLexicon, default_lexicon
 from training.cli import add_policy_argument
 from training.data import dataset as layout
 from training.data.canonical_view import CanonicalView
-from training.data.dataset import Dataset, load_dataset
+from training.data.dataset import Dataset, check_dataset, copy_inputs, load_dataset
 from training.data.engagement import POSITIVE_ACTIONS
 from training.data.jsonl import DataFileError, JsonlWriter
 from training.data.taxonomy import default_taxonomy
@@ -83,11 +83,14 @@ def judge_dataset(
     policy: Policy | None = None,
     lexicon: SkillLexicon | None = None,
     progress: bool = True,
+    out_dir: str | Path | None = None,
 ) -> dict:
-    """Label every pair of the dataset at ``root``; returns the card's ``labels`` section."""
+    """Label every pair of the dataset at ``root``; returns the card's ``labels`` section. With
+    ``out_dir``, the inputs are copied there first and labels.jsonl is written there, not into ``root``."""
     started = time.perf_counter()
-    root = Path(root)
+    root = Path(root) if out_dir is None else copy_inputs(root, out_dir)
     policy = policy or load_policy()
+    check = check_dataset(root)  # every bad line at once, before any work
     data = load_dataset(root)
     if source == "auto":
         source = "latent" if data.has_truth else "fields"
@@ -134,6 +137,7 @@ def judge_dataset(
         "grade_histogram": {policy.grade_names[g]: histogram[g] for g in range(GRADE_COUNT)},
         "grade_shares": {policy.grade_names[g]: round(histogram[g] / max(1, total), 4) for g in range(GRADE_COUNT)},
         "rule_effects": {name: dict(counts) for name, counts in rule_effects.items()},
+        "notes": check.notes(),
     }
     if engagement:
         labels["engagement_vs_policy"] = {
@@ -189,14 +193,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--lexicon", type=Path, help="skills lexicon JSON for the field path (default: the bundled one)"
     )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write a copy of the inputs, labels.jsonl and dataset.json to DIR (default: into the dataset folder)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
     try:
         lexicon = SkillLexicon.from_file(args.lexicon) if args.lexicon else None
     except ValueError as exc:  # the shared loader's error for an unreadable lexicon file
         raise DataFileError(str(exc)) from None
-    labels = judge_dataset(args.dataset, args.source, load_policy(args.policy), lexicon, progress=not args.no_progress)
-    update_card(args.dataset, labels)
+    labels = judge_dataset(
+        args.dataset, args.source, load_policy(args.policy), lexicon, progress=not args.no_progress, out_dir=args.out
+    )
+    update_card(args.out or args.dataset, labels)
+    for note in labels["notes"]:
+        print(f"note: {note}")
     print(summary_line(labels))
     return 0
 
