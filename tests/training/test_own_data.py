@@ -1,5 +1,6 @@
-"""The user's own data end to end: `pipeline` on a folder of members/jobs/pairs (no generator truth)
-judges, trains and publishes a named model the service loads, and never writes a byte into that folder."""
+"""The user's own data end to end: `pipeline` on a folder of members/jobs/pairs (no generator truth,
+no actions) judges, trains relevance only, publishes a named model the service loads, reports no NaN,
+and never writes a byte into that folder."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from app.ranking.engine import RankingEngine, smoke_request
 from app.ranking.manifest import load_manifest
 from app.ranking.student import StudentModel
 from training.data import dataset as layout
@@ -31,10 +34,14 @@ def _fingerprint(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def own_data(tiny_dataset, tmp_path_factory) -> Path:
-    """The tiny dataset's members, jobs and pairs as a user would bring them: no truth, no labels."""
+    """The tiny dataset's members, jobs and pairs as a user might bring them: no truth, no labels,
+    no actions (relevance only)."""
     folder = tmp_path_factory.mktemp("mine")
-    for name in (layout.MEMBERS, layout.JOBS, layout.PAIRS):
+    for name in (layout.MEMBERS, layout.JOBS):
         shutil.copyfile(tiny_dataset / name, folder / name)
+    rows = [json.loads(line) for line in (tiny_dataset / layout.PAIRS).read_text().splitlines()]
+    pairs = "".join(json.dumps({"member_id": r["member_id"], "job_id": r["job_id"]}) + "\n" for r in rows)
+    (folder / layout.PAIRS).write_text(pairs)
     return folder
 
 
@@ -65,9 +72,23 @@ def test_pipeline_judges_own_data_instead_of_generating(own_run):
 
 def test_published_model_has_the_given_name_and_loads(own_run):
     folder = own_run[0] / "models" / "my-ranker"
-    assert load_manifest(folder).name == "my-ranker"
-    ranking = StudentModel.load(folder, threads=1)
-    assert ranking is not None
+    manifest = load_manifest(folder)
+    assert manifest.name == "my-ranker" and manifest.metrics.engagement_auc is None
+    model = StudentModel.load(folder, threads=1)
+    engine = RankingEngine(model, cache_size=10)
+    member, jobs = smoke_request()
+    assert np.all(np.isfinite(engine.rank(member, jobs, budget_ms=60_000).score))
+
+
+def test_relevance_only_is_said_plainly_and_no_report_has_nan(own_run):
+    root, _, result = own_run
+    assert "relevance only" in result.stdout and "engagement teacher skipped" in result.stdout
+    card = json.loads((root / "runs" / "teachers" / "engagement" / "card.json").read_text())
+    assert card["skipped"] and not (root / "runs" / "teachers" / "engagement" / "model.pt").exists()
+    for path in (root / "runs").rglob("*.json"):
+        assert "NaN" not in path.read_text(), path
+    ablation = json.loads((root / "runs" / "student" / "metrics.json").read_text())["ablation"]
+    assert all(metrics["engagement_auc"] is None for metrics in ablation.values())
 
 
 def test_judge_with_out_writes_nothing_into_the_dataset(own_data, tmp_path):
