@@ -31,6 +31,7 @@ from training.policy.judge import judge
 from training.policy.policy import GRADE_COUNT, Policy, load_policy
 
 SOURCES = ("auto", "latent", "fields")
+DEGENERATE_SHARE = 0.95  # one grade for this share of pairs (or more): nothing to rank by
 
 
 class _Views:
@@ -154,8 +155,39 @@ def judge_dataset(
         labels["field_path_agreement"] = _agreement(
             np.array(primary_grades), np.array(shadow_grades), member_of, function_agree
         )
+    labels["coverage"] = _coverage(primary)
+    if source == "fields":
+        labels["notes"].append(coverage_note(labels["coverage"]))
     labels["seconds"] = round(time.perf_counter() - started, 2)
     return labels
+
+
+def _coverage(views: _Views) -> dict:
+    """Shares of the judged jobs and members whose occupation was not recognised."""
+
+    def unrecognised(found: dict[str, CanonicalView]) -> float:
+        return round(sum(v.occupation is None for v in found.values()) / max(1, len(found)), 4)
+
+    return {"job_titles_unrecognised": unrecognised(views.jobs), "members_unrecognised": unrecognised(views.members)}
+
+
+def coverage_note(coverage: dict) -> str:
+    """One line on how much of the data the judge's occupations cover."""
+    return (
+        f"{coverage['job_titles_unrecognised']:.0%} of job titles and {coverage['members_unrecognised']:.0%} of "
+        "members' headlines/titles unrecognised (no occupation: graded on location, skills and pay only)"
+    )
+
+
+def degenerate_spread(labels: dict, max_share: float = DEGENERATE_SHARE, min_pairs: int = 50) -> str | None:
+    """Why the grades are too uniform to train a ranker on (None when they are not)."""
+    grade, share = max(labels["grade_shares"].items(), key=lambda item: item[1])
+    if labels["pairs"] < min_pairs or share < max_share:
+        return None
+    return (
+        f"{share:.0%} of {labels['pairs']} pairs graded '{grade}': too little spread to train a ranker on "
+        "(see the coverage note; give the judge your occupations, or check the data)"
+    )
 
 
 def _agreement(latent: np.ndarray, fields: np.ndarray, member_of: list[str], function_agree: int) -> dict:
@@ -212,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     for note in labels["notes"]:
         print(f"note: {note}")
     print(summary_line(labels))
+    problem = degenerate_spread(labels)
+    if problem is not None:
+        raise DataFileError(problem)
     return 0
 
 
