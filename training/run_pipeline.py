@@ -50,13 +50,13 @@ OUTPUTS = (
 
 
 def _first_stage(
-    data: Path, runs: Path, settings: list[str], flags: list[str]
+    data: Path, runs: Path, settings: list[str], flags: list[str], extra: list[str]
 ) -> tuple[str, StageMain, list[str], Path]:
     """(name, entry point, arguments, labelled dataset folder) of the stage that makes the labels:
     the judge on the user's own data (into <runs>/dataset), else the generator (into ``data``)."""
     if layout.is_users_data(data):
         print(f"{data}: your own data (no truth/): judged into {runs / 'dataset'}, your files are only read")
-        return "judge", judge_stage.main, [str(data), "--out", str(runs / "dataset"), *flags], runs / "dataset"
+        return "judge", judge_stage.main, [str(data), "--out", str(runs / "dataset"), *flags, *extra], runs / "dataset"
     generated = not data.exists() or not any(data.iterdir()) or (data / layout.MEMBER_TRUTH).is_file()
     if not generated:
         raise DataFileError(
@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         help="refuse to publish a bigger model (same as --set export.max_publish_mb=N; "
         "default: 50 MB into the git-tracked artifacts/, else no limit)",
     )
+    parser.add_argument(
+        "--occupations", type=Path, metavar="FILE", help="your occupations / title mappings for the judge (own data)"
+    )
     parser.add_argument("--name", default=MODEL_NAME, help="the model's name (the service's JOBRANK_MODEL)")
     parser.add_argument(
         "--resume", action="store_true", help="keep the run folder's earlier outputs (default: start empty)"
@@ -89,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         raise DataFileError(f"--runs {runs}: must not be the data folder (the run folder is emptied first)")
     settings = ["--preset", args.preset, "--config", str(runs / CONFIG_FILE)]
     flags = (["--no-progress"] if args.no_progress else []) + (["--policy", str(args.policy)] if args.policy else [])
-    first, first_main, first_args, labelled = _first_stage(data, runs, settings, flags)
+    judge_only = ["--occupations", str(args.occupations)] if args.occupations else []
+    first, first_main, first_args, labelled = _first_stage(data, runs, settings, flags, judge_only)
     run_args = settings + flags + ["--data", str(labelled), "--runs", str(runs)]
     asked = args.max_publish_mb is not None or any(item.startswith("export.max_publish_mb") for item in args.set)
     export_args = ["--name", args.name] + (["--max-publish-mb", str(config.export.max_publish_mb)] if asked else [])

@@ -24,11 +24,12 @@ from training.data.canonical_view import CanonicalView
 from training.data.dataset import Dataset, check_dataset, copy_inputs, load_dataset
 from training.data.engagement import POSITIVE_ACTIONS
 from training.data.jsonl import DataFileError, JsonlWriter
-from training.data.taxonomy import default_taxonomy
+from training.data.taxonomy import Taxonomy, default_taxonomy
 from training.evaluation.metrics import kendall_tau_b, quadratic_weighted_kappa
 from training.policy.canonicalize import FieldCanonicalizer
 from training.policy.judge import judge
 from training.policy.policy import GRADE_COUNT, Policy, load_policy
+from training.policy.user_occupations import extend_taxonomy
 
 SOURCES = ("auto", "latent", "fields")
 DEGENERATE_SHARE = 0.95  # one grade for this share of pairs (or more): nothing to rank by
@@ -85,6 +86,7 @@ def judge_dataset(
     lexicon: SkillLexicon | None = None,
     progress: bool = True,
     out_dir: str | Path | None = None,
+    taxonomy: Taxonomy | None = None,
 ) -> dict:
     """Label every pair of the dataset at ``root``; returns the card's ``labels`` section. With
     ``out_dir``, the inputs are copied there first and labels.jsonl is written there, not into ``root``."""
@@ -97,7 +99,7 @@ def judge_dataset(
         source = "latent" if data.has_truth else "fields"
     if source == "latent" and not data.has_truth:
         raise DataFileError(f"{root}: --source latent needs {layout.MEMBER_TRUTH} and {layout.JOB_TRUTH}")
-    canonicalizer = FieldCanonicalizer(default_taxonomy(), lexicon or default_lexicon())
+    canonicalizer = FieldCanonicalizer(taxonomy or default_taxonomy(), lexicon or default_lexicon())
     primary = _Views(data, canonicalizer, latent=source == "latent")
     # On generated data, also run the field path to measure how close it gets to the truth.
     shadow = _Views(data, canonicalizer, latent=False) if source == "latent" else None
@@ -226,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
         "--lexicon", type=Path, help="skills lexicon JSON for the field path (default: the bundled one)"
     )
     parser.add_argument(
+        "--occupations",
+        type=Path,
+        metavar="FILE",
+        help="JSON of your own occupations and title -> occupation mappings (training/policy/user_occupations.py)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
@@ -237,8 +245,15 @@ def main(argv: list[str] | None = None) -> int:
         lexicon = SkillLexicon.from_file(args.lexicon) if args.lexicon else None
     except ValueError as exc:  # the shared loader's error for an unreadable lexicon file
         raise DataFileError(str(exc)) from None
+    taxonomy = extend_taxonomy(default_taxonomy(), args.occupations) if args.occupations else None
     labels = judge_dataset(
-        args.dataset, args.source, load_policy(args.policy), lexicon, progress=not args.no_progress, out_dir=args.out
+        args.dataset,
+        args.source,
+        load_policy(args.policy),
+        lexicon,
+        progress=not args.no_progress,
+        out_dir=args.out,
+        taxonomy=taxonomy,
     )
     update_card(args.out or args.dataset, labels)
     for note in labels["notes"]:
