@@ -120,13 +120,13 @@ class Parity(_Part):
 class Metrics(_Part):
     """Measured at export on the held-out members. ``teacher_ndcg@10`` (and so ``kept_vs_teacher``) is null
     when the teacher evaluation had none; metrics a list set cannot define (log loss without
-    probabilities) are null too."""
+    probabilities, engagement AUC when no held-out pair records an action) are null too."""
 
     ndcg_at_5: Finite = Field(alias="ndcg@5")
     ndcg_at_10: Finite = Field(alias="ndcg@10")
     mrr: Finite
     kendall_tau: Finite
-    engagement_auc: Finite
+    engagement_auc: Finite | None
     engagement_logloss: Finite | None
     combined: Finite
     teacher_ndcg_at_10: Finite | None = Field(alias="teacher_ndcg@10")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,6 +155,12 @@ def _plot_scaling(points: list[dict], teacher_ndcg: float | None, path: Path) ->
     plt.close(fig)
 
 
+def _rounded(metrics: dict[str, float]) -> dict[str, float | None]:
+    """Metrics rounded for the report; one the data cannot define (NaN, e.g. engagement AUC
+    without recorded actions) is null, never NaN."""
+    return {key: None if math.isnan(value) else round(value, 4) for key, value in metrics.items()}
+
+
 def distill(
     data_dir: Path, runs: Path, lists_cfg: ListsConfig, cfg: StudentConfig, policy: Policy, progress: bool = True
 ) -> dict:
@@ -174,18 +181,13 @@ def distill(
     results = {}
     for variant in tqdm(VARIANTS, desc="ablation", disable=not progress):
         student = fit(variant, train_data, cfg, encoder.config.hidden_size)
-        results[variant] = {
-            k: round(v, 4) for k, v in evaluate_model(test_lists, scores_of(student, test_data, policy), policy).items()
-        }
+        results[variant] = _rounded(evaluate_model(test_lists, scores_of(student, test_data, policy), policy))
         if variant == SHIPPED_VARIANT:
             out = runs / "student"
             out.mkdir(parents=True, exist_ok=True)
             torch.save(student.state_dict(), out / "student.pt")
     features_tier = fit(SHIPPED_VARIANT, train_data, cfg, encoder.config.hidden_size, features_only=True)
-    features_metrics = {
-        k: round(v, 4)
-        for k, v in evaluate_model(test_lists, scores_of(features_tier, test_data, policy), policy).items()
-    }
+    features_metrics = _rounded(evaluate_model(test_lists, scores_of(features_tier, test_data, policy), policy))
     torch.save(features_tier.state_dict(), runs / "student" / "features.pt")
     scaling = []
     for share in cfg.scaling_points:
@@ -196,14 +198,14 @@ def distill(
             {
                 "lists": len(subset),
                 "pairs": int(sum(len(d.grades) for d in subset)),
-                "ndcg@10": round(metrics["ndcg@10"], 4),
-                "combined": round(metrics["combined"], 4),
+                **_rounded({key: metrics[key] for key in ("ndcg@10", "combined")}),
             }
         )
 
     teacher_metrics_path = runs / "eval" / "metrics.json"
     teacher = json.loads(teacher_metrics_path.read_text())["models"] if teacher_metrics_path.is_file() else {}
     teacher_ndcg = teacher.get("relevance teacher", {}).get("ndcg@10")
+    shipped_ndcg = results[SHIPPED_VARIANT]["ndcg@10"]
     report = {
         "student": {
             "encoder": encoder_card.to_json(),
@@ -218,9 +220,7 @@ def distill(
             name: teacher.get(name) for name in ("relevance teacher", "engagement teacher", "teachers blended")
         },
         "shipped_variant": SHIPPED_VARIANT,
-        "kept_vs_relevance_teacher": round(results[SHIPPED_VARIANT]["ndcg@10"] / teacher_ndcg, 4)
-        if teacher_ndcg
-        else None,
+        "kept_vs_relevance_teacher": round(shipped_ndcg / teacher_ndcg, 4) if teacher_ndcg and shipped_ndcg else None,
         "scaling": scaling,
         "seconds": {"prepare": round(prepared, 1), "total": round(time.perf_counter() - started, 1)},
     }
@@ -244,9 +244,8 @@ def format_ablation(report: dict) -> str:
     rows = list(report["ablation"].items()) + [("features", report["features_tier"])]
     names["features"] = "features-only tier (e's loss)"
     for variant, metrics in rows:
-        lines.append(
-            f"{names[variant]:<30}{metrics['ndcg@10']:>10.4f}{metrics['engagement_auc']:>10.4f}{metrics['combined']:>10.4f}"
-        )
+        cells = [metrics[key] for key in ("ndcg@10", "engagement_auc", "combined")]
+        lines.append(f"{names[variant]:<30}" + "".join("       n/a" if v is None else f"{v:>10.4f}" for v in cells))
     return "\n".join(lines)
 
 

@@ -7,7 +7,9 @@ to int8; copy the encoder's tokenizer.json. Each precision becomes a complete mo
 folder, run by the service's own code (app/ranking), with the PyTorch student on held-out lists:
 fp32 must agree (max |Δscore| ≤ 1e-3, mean Kendall tau ≥ 0.99) or the export fails; int8 is kept
 only if its rankings agree (tau ≥ 0.99) and its NDCG@10 is within 0.005 of fp32's. `--publish DIR`
-copies the kept folder (int8 if kept, else fp32) to DIR/<name>: the shipped default model.
+copies the kept folder (int8 if kept, else fp32) to DIR/<name> (``--name``, default jobrank-ranker: the
+manifest's name, which the service's JOBRANK_MODEL picks). The size limit (``--max-publish-mb``)
+applies by default (50 MB) only when publishing into this repository's git-tracked artifacts/.
 Each manifest carries golden requests with the folder's answers (training/export/golden.py);
 `--golden-only DIR` writes them into an already exported folder without exporting anything.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -52,6 +55,8 @@ from training.teachers.encoder import encoder_dir, load_encoder
 from training.teachers.losses import expected_grade
 
 PARITY_LISTS = 20
+REPO_ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"  # tracked in git: the size limit is for it
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 class ExportError(TrainingError):
@@ -159,13 +164,16 @@ def export_student(
     threads: int = 2,
     progress: bool = True,
     gate: ExportConfig | None = None,
+    name: str = MODEL_NAME,
+    max_publish_mb: float | None = None,
 ) -> dict:
-    """Export, gate and (optionally) publish; returns the report also written to export/report.json.
-
-    ``gate`` holds the thresholds (the run config's ``export`` section; its defaults when None).
+    """Export, gate and (optionally) publish as ``name``; returns the report also written to
+    export/report.json. ``gate`` holds the thresholds (the run config's ``export`` section; its
+    defaults when None); ``max_publish_mb`` the size limit for publishing (None: no limit).
     """
     gate = gate or ExportConfig()
-    max_publish_bytes = int(gate.max_publish_mb * 1e6)
+    if not SAFE_NAME.fullmatch(name):
+        raise TrainingError(f"--name: {name!r} must be letters, digits, '.', '_' or '-' (at most 64)")
     started = time.perf_counter()
     student, scorer, tokenizer, encoder_card = load_student(runs, cfg)
     work = runs / "export"
@@ -190,10 +198,10 @@ def export_student(
     reference = torch_scores(student, tokenizer, sample, cfg, policy)
     created = dt.datetime.now(dt.UTC)
     cards = read_cards(data_dir, runs, cfg, encoder_card)
-    spec = model_spec(cfg, policy)
-    report: dict = {"model": MODEL_NAME, "precisions": {}}
+    spec = model_spec(cfg, policy).model_copy(update={"name": name})
+    report: dict = {"model": name, "precisions": {}}
     for precision, towers in (("fp32", towers_fp32), ("int8", towers_int8)):
-        folder = _precision_folder(work, f"{MODEL_NAME}-{precision}", towers, [interaction, features], tokenizer_json)
+        folder = _precision_folder(work, f"{name}-{precision}", towers, [interaction, features], tokenizer_json)
         model = StudentModel(folder, spec, threads)
         scored = onnx_scores(model, test_lists, progress, f"evaluate {precision}")
         check = parity(reference, scored[: len(sample)])  # the sample is the first lists scored
@@ -231,15 +239,15 @@ def export_student(
     }
     chosen = Path(report["precisions"][report["shipped_precision"]]["folder"])
     shipped_bytes = report["precisions"][report["shipped_precision"]]["bytes"]
-    if publish is not None and shipped_bytes > max_publish_bytes:
+    if publish is not None and max_publish_mb is not None and shipped_bytes > max_publish_mb * 1e6:
         (work / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         raise ExportError(
             f"the kept model ({report['shipped_precision']}) is {shipped_bytes / 1e6:.1f} MB, over the "
-            f"{max_publish_bytes / 1e6:.0f} MB publishing limit; not published (see {work / 'report.json'})"
+            f"{max_publish_mb:g} MB publishing limit; not published (see {work / 'report.json'})"
         )
     if publish is not None:
-        target = publish / MODEL_NAME
-        staging = publish / f".{MODEL_NAME}.staging"
+        target = publish / name
+        staging = publish / f".{name}.staging"
         if staging.exists():
             shutil.rmtree(staging)
         shutil.copytree(chosen, staging)
@@ -251,6 +259,18 @@ def export_student(
     report["seconds"] = {"export": round(exported, 1), "total": round(time.perf_counter() - started, 1)}
     (work / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
+
+
+def publish_limit_mb(
+    publish: Path | None, flag: float | None, overrides: list[str], gate: ExportConfig
+) -> float | None:
+    """The size limit for publishing: the one asked for (--max-publish-mb or --set
+    export.max_publish_mb), else the gate's default for the git-tracked artifacts/ only, else none."""
+    if flag is not None or any(item.split("=")[0].strip() == "export.max_publish_mb" for item in overrides):
+        return gate.max_publish_mb
+    if publish is not None and publish.resolve() == REPO_ARTIFACTS:
+        return gate.max_publish_mb
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -266,7 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--max-publish-mb",
         type=float,
-        help="refuse to publish a bigger model folder (same as --set export.max_publish_mb=N; default 50, the limit for artifacts/ in git)",
+        help="refuse to publish a bigger model folder (same as --set export.max_publish_mb=N; default: "
+        "50 when publishing into the git-tracked artifacts/, else no limit)",
+    )
+    parser.add_argument(
+        "--name", default=MODEL_NAME, help=f"the model's name (manifest; JOBRANK_MODEL picks it; default {MODEL_NAME})"
     )
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime threads for the checks")
     parser.add_argument(
@@ -287,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             update={"export": config.export.model_copy(update={"max_publish_mb": args.max_publish_mb})}
         )
     save_config(config, run.runs)
+    limit = publish_limit_mb(args.publish, args.max_publish_mb, args.set, config.export)
     report = export_student(
         run.data,
         run.runs,
@@ -297,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         args.threads,
         not args.no_progress,
         config.export,
+        args.name,
+        limit,
     )
     for precision, entry in report["precisions"].items():
         p, m = entry["parity"], entry["metrics"]

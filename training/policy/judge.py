@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.domain.featurize import annual_amount, normalize_city
+from app.domain.featurize import annual_amount
 from app.domain.schemas import Job, Member, WorkplacePreference, WorkplaceType
 from training.data.canonical_view import CanonicalView
+from training.policy.places import same_place
 from training.policy.policy import Policy, default_policy
 
 RULES = ("work_authorization", "location", "function", "skills", "seniority", "salary", "workplace")
@@ -96,7 +97,7 @@ def judge(
         present = home.country == country
         where = f"remote from {country}"
     else:
-        present = home.country == country and normalize_city(home.city) == normalize_city(job.location.city) != ""
+        present = home.country == country and same_place(home.city, job.location.city)
         where = f"{job.workplace_type.value} in {job.location.city or '?'}, {country}"
     if present:
         rules["location"] = RuleOutcome("pass", f"{where}; member lives there")

@@ -21,16 +21,18 @@ from app.domain.skills import SkillLexicon, default_lexicon
 from training.cli import add_policy_argument
 from training.data import dataset as layout
 from training.data.canonical_view import CanonicalView
-from training.data.dataset import Dataset, load_dataset
+from training.data.dataset import Dataset, check_dataset, copy_inputs, load_dataset
 from training.data.engagement import POSITIVE_ACTIONS
 from training.data.jsonl import DataFileError, JsonlWriter
-from training.data.taxonomy import default_taxonomy
+from training.data.taxonomy import Taxonomy, default_taxonomy
 from training.evaluation.metrics import kendall_tau_b, quadratic_weighted_kappa
 from training.policy.canonicalize import FieldCanonicalizer
 from training.policy.judge import judge
 from training.policy.policy import GRADE_COUNT, Policy, load_policy
+from training.policy.user_occupations import extend_taxonomy
 
 SOURCES = ("auto", "latent", "fields")
+DEGENERATE_SHARE = 0.95  # one grade for this share of pairs (or more): nothing to rank by
 
 
 class _Views:
@@ -83,17 +85,21 @@ def judge_dataset(
     policy: Policy | None = None,
     lexicon: SkillLexicon | None = None,
     progress: bool = True,
+    out_dir: str | Path | None = None,
+    taxonomy: Taxonomy | None = None,
 ) -> dict:
-    """Label every pair of the dataset at ``root``; returns the card's ``labels`` section."""
+    """Label every pair of the dataset at ``root``; returns the card's ``labels`` section. With
+    ``out_dir``, the inputs are copied there first and labels.jsonl is written there, not into ``root``."""
     started = time.perf_counter()
-    root = Path(root)
+    root = Path(root) if out_dir is None else copy_inputs(root, out_dir)
     policy = policy or load_policy()
+    check = check_dataset(root)  # every bad line at once, before any work
     data = load_dataset(root)
     if source == "auto":
         source = "latent" if data.has_truth else "fields"
     if source == "latent" and not data.has_truth:
         raise DataFileError(f"{root}: --source latent needs {layout.MEMBER_TRUTH} and {layout.JOB_TRUTH}")
-    canonicalizer = FieldCanonicalizer(default_taxonomy(), lexicon or default_lexicon())
+    canonicalizer = FieldCanonicalizer(taxonomy or default_taxonomy(), lexicon or default_lexicon())
     primary = _Views(data, canonicalizer, latent=source == "latent")
     # On generated data, also run the field path to measure how close it gets to the truth.
     shadow = _Views(data, canonicalizer, latent=False) if source == "latent" else None
@@ -134,6 +140,7 @@ def judge_dataset(
         "grade_histogram": {policy.grade_names[g]: histogram[g] for g in range(GRADE_COUNT)},
         "grade_shares": {policy.grade_names[g]: round(histogram[g] / max(1, total), 4) for g in range(GRADE_COUNT)},
         "rule_effects": {name: dict(counts) for name, counts in rule_effects.items()},
+        "notes": check.notes(),
     }
     if engagement:
         labels["engagement_vs_policy"] = {
@@ -150,8 +157,39 @@ def judge_dataset(
         labels["field_path_agreement"] = _agreement(
             np.array(primary_grades), np.array(shadow_grades), member_of, function_agree
         )
+    labels["coverage"] = _coverage(primary)
+    if source == "fields":
+        labels["notes"].append(coverage_note(labels["coverage"]))
     labels["seconds"] = round(time.perf_counter() - started, 2)
     return labels
+
+
+def _coverage(views: _Views) -> dict:
+    """Shares of the judged jobs and members whose occupation was not recognised."""
+
+    def unrecognised(found: dict[str, CanonicalView]) -> float:
+        return round(sum(v.occupation is None for v in found.values()) / max(1, len(found)), 4)
+
+    return {"job_titles_unrecognised": unrecognised(views.jobs), "members_unrecognised": unrecognised(views.members)}
+
+
+def coverage_note(coverage: dict) -> str:
+    """One line on how much of the data the judge's occupations cover."""
+    return (
+        f"{coverage['job_titles_unrecognised']:.0%} of job titles and {coverage['members_unrecognised']:.0%} of "
+        "members' headlines/titles unrecognised (no occupation: graded on location, skills and pay only)"
+    )
+
+
+def degenerate_spread(labels: dict, max_share: float = DEGENERATE_SHARE, min_pairs: int = 50) -> str | None:
+    """Why the grades are too uniform to train a ranker on (None when they are not)."""
+    grade, share = max(labels["grade_shares"].items(), key=lambda item: item[1])
+    if labels["pairs"] < min_pairs or share < max_share:
+        return None
+    return (
+        f"{share:.0%} of {labels['pairs']} pairs graded '{grade}': too little spread to train a ranker on "
+        "(see the coverage note; give the judge your occupations, or check the data)"
+    )
 
 
 def _agreement(latent: np.ndarray, fields: np.ndarray, member_of: list[str], function_agree: int) -> dict:
@@ -189,15 +227,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--lexicon", type=Path, help="skills lexicon JSON for the field path (default: the bundled one)"
     )
+    parser.add_argument(
+        "--occupations",
+        type=Path,
+        metavar="FILE",
+        help="JSON of your own occupations and title -> occupation mappings (training/policy/user_occupations.py)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write a copy of the inputs, labels.jsonl and dataset.json to DIR (default: into the dataset folder)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
     try:
         lexicon = SkillLexicon.from_file(args.lexicon) if args.lexicon else None
     except ValueError as exc:  # the shared loader's error for an unreadable lexicon file
         raise DataFileError(str(exc)) from None
-    labels = judge_dataset(args.dataset, args.source, load_policy(args.policy), lexicon, progress=not args.no_progress)
-    update_card(args.dataset, labels)
+    taxonomy = extend_taxonomy(default_taxonomy(), args.occupations) if args.occupations else None
+    labels = judge_dataset(
+        args.dataset,
+        args.source,
+        load_policy(args.policy),
+        lexicon,
+        progress=not args.no_progress,
+        out_dir=args.out,
+        taxonomy=taxonomy,
+    )
+    update_card(args.out or args.dataset, labels)
+    for note in labels["notes"]:
+        print(f"note: {note}")
     print(summary_line(labels))
+    problem = degenerate_spread(labels)
+    if problem is not None:
+        raise DataFileError(problem)
     return 0
 
 

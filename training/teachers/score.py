@@ -33,12 +33,17 @@ from training.teachers.batches import predict
 from training.teachers.train import load_teacher
 
 
+def _teacher_file(folder: Path) -> Path:
+    """A teacher's checkpoint, or its card when it was skipped (no checkpoint)."""
+    return folder / "model.pt" if (folder / "model.pt").is_file() else folder / "card.json"
+
+
 def fingerprint(data_dir: Path, teachers_dir: Path, cfg: ListsConfig) -> dict:
     """What a set of score shards depends on."""
     from app.ranking.manifest import sha256_of
 
     return {
-        "teachers": {kind: sha256_of(teachers_dir / kind / "model.pt") for kind in ("relevance", "engagement")},
+        "teachers": {kind: sha256_of(_teacher_file(teachers_dir / kind)) for kind in ("relevance", "engagement")},
         "dataset": sha256_of(data_dir / "dataset.json"),
         "settings": {
             key: getattr(cfg, key) for key in ("score_train_members", "score_test_members", "shard_members", "seed")
@@ -88,12 +93,16 @@ def score_teachers(data_dir: Path, teachers_dir: Path, out_dir: Path, cfg: Lists
                         candidate_list.jobs,
                         card_r["config"]["max_length"],
                     )
-                    engaged = predict(
-                        engagement,
-                        tokenizer_e,
-                        candidate_list.member,
-                        candidate_list.jobs,
-                        card_e["config"]["max_length"],
+                    engaged = (
+                        np.zeros(len(candidate_list))  # skipped teacher (no actions): relevance only
+                        if engagement is None
+                        else predict(
+                            engagement,
+                            tokenizer_e,
+                            candidate_list.member,
+                            candidate_list.jobs,
+                            card_e["config"]["max_length"],
+                        )
                     )
                     for j, job in enumerate(candidate_list.jobs):
                         positive = candidate_list.positive[j]
@@ -113,6 +122,8 @@ def score_teachers(data_dir: Path, teachers_dir: Path, out_dir: Path, cfg: Lists
         bar.close()
         counts[split] = {"lists": len(lists), "pairs": pairs, "shards": len(shards)}
     summary = {"splits": counts, "teachers": str(teachers_dir), "seconds": round(time.perf_counter() - started, 1)}
+    if engagement is None:
+        summary["engagement"] = f"0 for every pair ({card_e['skipped']})"
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
 

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         progress,
         seed,
     )
-    timed(
+    engagement = timed(
         "train engagement teacher",
         train_teacher,
         "engagement",
@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         progress,
         seed,
     )
+    if engagement.get("skipped"):
+        print(f"engagement teacher skipped: {engagement['skipped']}")
     timed(
         "score pairs with both teachers",
         score_teachers,

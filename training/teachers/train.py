@@ -3,7 +3,9 @@
 Relevance learns the judge's grades as soft targets (KL to a discretised Gaussian around the grade)
 plus a ListNet term over each member's candidates; engagement learns apply/click vs not (BCE).
 Plain PyTorch on CPU; under `torchrun --nproc_per_node N` it trains with DDP (gloo), each process
-taking its share of the optimiser steps.
+taking its share of the optimiser steps. A teacher with nothing to learn (engagement when no pair
+records an action, or every recorded action is of one kind) is not trained: its card says why
+(``skipped``) and scoring gives every pair engagement 0, so rankings follow relevance only.
 """
 
 from __future__ import annotations
@@ -131,6 +133,29 @@ def _warm_start(model: CrossEncoderTeacher, kind: str, out_dir: Path, cfg: Teach
     return f"relevance teacher ({source})"
 
 
+def nothing_to_learn(kind: str, lists: list[CandidateList]) -> str | None:
+    """Why ``kind`` cannot be trained on ``lists`` (None when it can)."""
+    if kind != "engagement":
+        return None
+    known = np.concatenate([lst.positive for lst in lists]) if lists else np.array([])
+    known = known[~np.isnan(known)]
+    if known.size == 0:
+        return "no pair records an action: relevance only, the engagement teacher is not trained"
+    if known.min() == known.max():
+        verdict = "apply/click" if known[0] else "dismiss/none"
+        return f"every recorded action is {verdict}: nothing to learn, the engagement teacher is not trained"
+    return None
+
+
+def _skip(kind: str, data_dir: Path, out_dir: Path, reason: str, lists: int) -> dict:
+    """Write the card of a teacher that was not trained (and drop an older checkpoint)."""
+    card = {"kind": kind, "skipped": reason, "data": {"dataset": str(data_dir), "train_lists": lists, "steps": 0}}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / CHECKPOINT).unlink(missing_ok=True)
+    (out_dir / CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return card
+
+
 def train_teacher(
     kind: str, data_dir: Path, out_dir: Path, cfg: TeacherConfig, progress: bool = True, split_seed: int = 0
 ) -> dict:
@@ -146,6 +171,9 @@ def train_teacher(
     lists = load_lists(data, ("train",), cfg.train_members, seed=split_seed)
     if not lists:
         raise TrainingError(f"{data_dir}: no training lists")
+    reason = nothing_to_learn(kind, lists)
+    if reason is not None:
+        return _skip(kind, data_dir, out_dir, reason, len(lists)) if rank == 0 else {}
     tokenizer, encoder, encoder_card = load_encoder(cfg.layers)
     model = CrossEncoderTeacher(encoder, kind, position_aware=cfg.position_aware)
     warm_start = _warm_start(model, kind, out_dir, cfg)
@@ -218,10 +246,13 @@ def train_teacher(
 
 
 def load_teacher(out_dir: Path):
-    """(model, tokenizer, card) of a trained teacher, ready for inference."""
+    """(model, tokenizer, card) of a trained teacher, ready for inference; (None, None, card) for a
+    teacher that was skipped (its card says why)."""
     if not (out_dir / CARD).is_file():
         raise TrainingError(f"{out_dir}: no trained teacher (run `python -m training train-teacher` first)")
     card = json.loads((out_dir / CARD).read_text(encoding="utf-8"))
+    if card.get("skipped"):
+        return None, None, card
     tokenizer, encoder, _ = load_encoder(card["config"]["layers"])
     model = CrossEncoderTeacher(encoder, card["kind"], position_aware=card["config"].get("position_aware", False))
     model.load_state_dict(torch.load(out_dir / CHECKPOINT, map_location="cpu"))
@@ -240,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     save_config(run.config, run.runs)
     out = args.out or run.runs / "teachers" / args.kind
     card = train_teacher(args.kind, run.data, out, run.config.teacher, not args.no_progress, run.config.lists.seed)
-    if card:
+    if card.get("skipped"):
+        print(f"{args.kind} teacher skipped: {card['skipped']}")
+    elif card:
         print(f"{args.kind} teacher -> {out}: {json.dumps(card['metrics'])} in {card['seconds']['total']} s")
     return 0

@@ -98,7 +98,8 @@ def run_cli(*args, cwd=None):
 
 
 def test_cli_bad_data_gives_one_readable_line_and_nonzero_exit(user_data):
-    write_lines(user_data / layout.JOBS, [_merge(JOB, {"location": {"country": "XX"}})])
+    kept = (user_data / layout.JOBS).read_text().splitlines()[1]  # j-2 stays valid: one bad line
+    write_lines(user_data / layout.JOBS, [_merge(JOB, {"location": {"country": "XX"}}), kept])
     result = run_cli("judge", str(user_data), "--no-progress")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
