@@ -27,6 +27,7 @@ from pathlib import Path
 
 from training.data.esco_subset import DEFAULT_ESCO_DIR, MAX_TITLE_CHARS
 from training.data.taxonomy import Taxonomy, default_taxonomy
+from training.data.world import TITLE_PREFIXES
 
 OUTPUT_PATH = Path(__file__).with_name("benchmark_sets.json")
 DEFAULT_ONET_DIR = DEFAULT_ESCO_DIR.parent / "onet"
@@ -53,6 +54,23 @@ def norm_title(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9+#&' ]+", " ", text.casefold()).split())
 
 
+_LEVEL_WORDS = sorted(
+    {norm_title(p) for prefixes in TITLE_PREFIXES.values() for p in prefixes if p}, key=len, reverse=True
+)
+
+
+def without_level(key: str) -> str:
+    """A normalised title without the level prefixes the generator puts before titles
+    ('trainee shop assistant' -> 'shop assistant'): such a label is a known title in disguise."""
+    stripped = True
+    while stripped:
+        stripped = False
+        for word in _LEVEL_WORDS:
+            if key.startswith(word + " "):
+                key, stripped = key[len(word) + 1 :], True
+    return key
+
+
 def known_titles(taxonomy: Taxonomy) -> set[str]:
     """Every title form the generated world and the canonicaliser know (whole labels and '/' parts)."""
     return {
@@ -72,7 +90,8 @@ def _labels(raw: str, known: set[str]) -> list[str]:
     for label in raw.splitlines():
         label = label.strip()
         key = norm_title(label)
-        if label and len(label) <= MAX_TITLE_CHARS and key and key not in known and key not in map(norm_title, out):
+        fresh = key and key not in known and without_level(key) not in known
+        if label and len(label) <= MAX_TITLE_CHARS and fresh and key not in map(norm_title, out):
             out.append(label)
     return out
 

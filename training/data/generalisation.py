@@ -31,7 +31,7 @@ import numpy as np
 
 from app.domain.schemas import Job, Location, Member
 from app.domain.skills import SkillLexicon, normalize
-from training.data.benchmark_sets import OUTPUT_PATH, norm_title
+from training.data.benchmark_sets import OUTPUT_PATH, norm_title, without_level
 from training.data.canonical_view import CanonicalView
 from training.data.lists import CandidateList
 from training.data.text_noise import typo
@@ -192,7 +192,7 @@ def heldout_phrasings(
     which picks ESCO's held-out labels of that occupation when there are any (half of the titles)."""
     heldout = load_benchmark_sets()["heldout_titles"] if heldout_titles is None else heldout_titles
     surfaces = {normalize(s) for skill in lexicon.skills.values() for s in skill.surfaces}
-    title_known = lambda t: norm_title(t) in known_titles  # noqa: E731
+    title_known = lambda t: norm_title(t) in known_titles or without_level(norm_title(t)) in known_titles  # noqa: E731
     skill_known = lambda s: normalize(s) in surfaces  # noqa: E731
 
     def title(rng: random.Random, record_id: str, old: str) -> str:
