@@ -217,6 +217,7 @@ def distill(
         "teachers": {
             name: teacher.get(name) for name in ("relevance teacher", "engagement teacher", "teachers blended")
         },
+        "rules": teacher.get("rules"),  # the bar to beat: the judge's field path on the same lists
         "shipped_variant": SHIPPED_VARIANT,
         "kept_vs_relevance_teacher": round(results[SHIPPED_VARIANT]["ndcg@10"] / teacher_ndcg, 4)
         if teacher_ndcg

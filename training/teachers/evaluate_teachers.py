@@ -103,13 +103,15 @@ def evaluate(
     policy: Policy,
     splits: tuple[str, ...] = ("in-distribution",),
     student: Path | None = None,
+    split_lists: int | None = None,
 ) -> dict:
     """Evaluate the baselines, the rules, the teachers (and an exported student) on every split asked
-    for; writes metrics.json and ndcg_auc.png (in-distribution) to runs/eval."""
+    for (the generalisation splits on ``split_lists`` lists, default as many as in-distribution);
+    writes metrics.json and ndcg_auc.png (in-distribution) to runs/eval."""
     started = time.perf_counter()
     data = load_dataset(data_dir)
     held_out = load_lists(data, ("test",), cfg.score_test_members, seed=cfg.seed)
-    lists_by_split = build_splits(data, held_out, splits, policy, cfg.score_test_members, cfg.seed)
+    lists_by_split = build_splits(data, held_out, splits, policy, split_lists or cfg.score_test_members, cfg.seed)
     results: dict[str, dict[str, dict[str, float]]] = {}
     for split, lists in lists_by_split.items():
         rows = read_scores(runs / "teacher_scores", "test", lists) if split == "in-distribution" else None
@@ -170,14 +172,22 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help=f"exported student folder to score through the service runtime (default: {DEFAULT_STUDENT}, if present)",
     )
+    parser.add_argument(
+        "--split-lists",
+        type=int,
+        metavar="N",
+        help="lists per generalisation split (default: lists.score_test_members, as in-distribution)",
+    )
     args = parser.parse_args(argv)
+    if args.split_lists is not None and args.split_lists < 1:
+        parser.error("--split-lists must be at least 1")
     run = resolve_run(args)
     runs = save_config(run.config, run.runs).parent
     student = args.student if args.student is not None else DEFAULT_STUDENT
     if not (student / "manifest.json").is_file():
         student = None
     splits = tuple(args.split or SPLITS)
-    report = evaluate(run.data, runs, run.config.lists, load_policy(args.policy), splits, student)
+    report = evaluate(run.data, runs, run.config.lists, load_policy(args.policy), splits, student, args.split_lists)
     print(report["table"])
     print(f"-> {runs / 'eval' / 'metrics.json'}, {runs / 'eval' / 'ndcg_auc.png'}")
     return 0
