@@ -207,7 +207,8 @@ def heldout_phrasings(
     def rewrite(text: str, changes: dict[str, str]) -> str:
         for old, new in sorted(changes.items(), key=lambda kv: -len(kv[0])):
             if old:
-                text = re.sub(re.escape(old), new, text, flags=re.IGNORECASE)
+                # Whole words only: a skill named "R" must not rewrite every r.
+                text = re.sub(rf"(?<!\w){re.escape(old)}(?!\w)", lambda _, new=new: new, text, flags=re.IGNORECASE)
         return text
 
     def member(m: Member) -> Member:
