@@ -208,7 +208,8 @@ def heldout_phrasings(
         for old, new in sorted(changes.items(), key=lambda kv: -len(kv[0])):
             if old:
                 # Whole words only: a skill named "R" must not rewrite every r.
-                text = re.sub(rf"(?<!\w){re.escape(old)}(?!\w)", lambda _, new=new: new, text, flags=re.IGNORECASE)
+                pattern = re.compile(rf"(?<!\w){re.escape(old)}(?!\w)", re.IGNORECASE)
+                text = pattern.sub(new.replace("\\", "\\\\"), text)
         return text
 
     def member(m: Member) -> Member:
