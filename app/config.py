@@ -2,6 +2,7 @@
 
 JOBRANK_ARTIFACTS=artifacts      folder of model folders (each with manifest.json)
 JOBRANK_MODEL=jobrank-ranker     model that answers /v1/rank (default: that name, else the first found)
+JOBRANK_MODEL_VERSION=           pin that model's version (manifest "version"); empty = the newest valid one
 JOBRANK_DEFAULT_BUDGET_MS=50     latency budget when a request gives none
 JOBRANK_MAX_CANDIDATES=1000      candidates per /v1/rank request (and jobs per PUT /v1/jobs)
 JOBRANK_MAX_BODY_BYTES=8000000   request bodies above this get 413
@@ -37,6 +38,7 @@ class Settings(BaseModel):
 
     artifacts: Path = REPO_ROOT / "artifacts"
     model: str = "jobrank-ranker"
+    model_version: str | None = None
     default_budget_ms: float = Field(50.0, gt=0, le=60_000)
     max_candidates: int = Field(1000, ge=1, le=100_000)
     max_body_bytes: int = Field(8_000_000, ge=1_000)

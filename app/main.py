@@ -32,7 +32,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Ranks candidate jobs for a member with a distilled two-tower student under a latency budget.",
     )
-    registry = ModelRegistry(settings.artifacts, settings.model, settings.onnx_threads(), settings.cache_size)
+    registry = ModelRegistry(
+        settings.artifacts, settings.model, settings.onnx_threads(), settings.cache_size, settings.model_version
+    )
     app.state.service = ServiceState(settings=settings, registry=registry)
     install_error_handlers(app)
     for module in (rank, jobs, models, health):

@@ -36,6 +36,7 @@ from app.domain.featurize import (  # noqa: E402
     member_text,
     pair_text,
 )
+from app.ranking.manifest import load_manifest  # noqa: E402
 from app.ranking.student import StudentModel, session_options  # noqa: E402
 from benchmarks.timing import median_ms  # noqa: E402
 
@@ -83,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     from training.data.lists import load_lists
     from training.teachers.encoder import encoder_dir
 
-    teacher_cfg = load_config(args.preset).lists
-    lists = load_lists(load_dataset(data_dir), ("test",), teacher_cfg.score_test_members, seed=teacher_cfg.seed)
+    config = load_config(args.preset)
+    lists = load_lists(load_dataset(data_dir), ("test",), config.lists.score_test_members, seed=config.lists.seed)
     candidate_list = max(lists, key=len)
     member, jobs = candidate_list.member, list(candidate_list.jobs)
     while len(jobs) < CANDIDATES:  # tiny lists can be shorter than 100
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Teacher: every (member, job) pair through the cross-encoder.
     tokenizer = Tokenizer.from_file(str(encoder_dir() / "tokenizer.json"))
-    tokenizer.enable_truncation(max_length=teacher_cfg.max_length, strategy="longest_first")
+    tokenizer.enable_truncation(max_length=config.teacher.max_length, strategy="longest_first")
     tokenizer.enable_padding()
     teacher_ms = {}
     for variant, path in teacher_variants(runs).items():
@@ -123,9 +124,10 @@ def main(argv: list[str] | None = None) -> int:
 
         teacher_ms[variant] = median_ms(teacher_request, max(5, args.repeats // 10), warmup=2)
     student_ms = median_ms(student_request, args.repeats * 4)
-    fastest = min(teacher_ms, key=teacher_ms.get)
-    metrics = student.manifest.metrics
-    kept = metrics["ndcg@10"] / metrics["teacher_ndcg@10"] if metrics.get("teacher_ndcg@10") else float("nan")
+    fastest = min(teacher_ms, key=lambda variant: teacher_ms[variant])
+    metrics = load_manifest(model_dir, verify=False).metrics
+    teacher = metrics.teacher_ndcg_at_10
+    kept = metrics.ndcg_at_10 / teacher if teacher else float("nan")
     pipeline_file = runs / "pipeline.json"
     pipeline = json.loads(pipeline_file.read_text())["seconds"] if pipeline_file.is_file() else None
     result = {
@@ -136,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         "teacher_ms": {k: round(v, 2) for k, v in teacher_ms.items()},
         "teacher_fastest": fastest,
         "speed_ratio": round(teacher_ms[fastest] / student_ms, 1),
-        "student_ndcg@10": metrics["ndcg@10"],
-        "teacher_ndcg@10": metrics.get("teacher_ndcg@10"),
+        "student_ndcg@10": metrics.ndcg_at_10,
+        "teacher_ndcg@10": teacher,
         "kept_quality": round(kept, 4),
         "pipeline_seconds": pipeline,
         "targets": {"speed_ratio": 100, "kept_quality": 0.97, "pipeline_minutes": 75},
@@ -149,9 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     for variant, ms in teacher_ms.items():
         print(f"relevance teacher onnx {variant:<11}: {ms:.1f} ms")
     print(f"speed ratio vs fastest teacher ({fastest}): {result['speed_ratio']}x  (target >= 100x)")
-    print(
-        f"NDCG@10 student {metrics['ndcg@10']} / teacher {metrics.get('teacher_ndcg@10')} = kept {kept:.3f}  (target >= 0.97)"
-    )
+    print(f"NDCG@10 student {metrics.ndcg_at_10} / teacher {teacher} = kept {kept:.3f}  (target >= 0.97)")
     if pipeline:
         print(f"pipeline: {pipeline['total'] / 60:.1f} min  (target <= 75 min)")
     print(f"-> {out / 'student_vs_teacher.json'}")

@@ -1,14 +1,16 @@
 """`python -m training <stage>`: the offline pipeline's command line.
 
 Run `python -m training --help` for the stages.
-Bad input (a TrainingError: a missing or malformed file, setting or policy) ends with exit code 2
-and one readable line; anything else is a bug and keeps its traceback.
+Bad input ends with exit code 2 and one readable line: a TrainingError (a missing or malformed
+file, setting or policy) or the service's ManifestError (a model folder export reads back).
+Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import sys
 
+from app.ranking.manifest import ManifestError
 from training.errors import TrainingError
 
 STAGES = {
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     entry = getattr(importlib.import_module(module_name), function or "main")
     try:
         return entry(rest)
-    except TrainingError as exc:
+    except (TrainingError, ManifestError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -93,9 +93,10 @@ class RankingEngine:
     # -- jobs ----------------------------------------------------------------------------------
     def _encode(self, jobs: Sequence[Job], keys: Sequence[bytes], facts: Sequence[JobFacts]) -> list[CachedJob]:
         started = time.perf_counter()
-        vectors = self.model.encode_jobs([job_text(job) for job in jobs])
+        texts = [job_text(job) for job in jobs]
+        vectors = self.model.encode_jobs(texts)
         entries = [CachedJob(vectors[i], facts[i]) for i in range(len(jobs))]
-        self.cache.put_many(list(zip(keys, entries, strict=False)))
+        self.cache.put_many(list(zip(keys, entries, strict=False)), texts)  # texts: to warm the next version
         self.costs.observe("encode_per_job", _ms_since(started) / max(1, len(jobs)))
         return entries
 

@@ -1,28 +1,222 @@
-"""`manifest.json`: what an exported model folder holds, checked before anything is served.
+"""`manifest.json`: the typed contract between export (which writes it) and the service (which reads it).
 
-The export stage writes it; the service reads it. It names every file with its sha256, the inputs
+``ModelManifest`` is the one definition of the document: every file with its sha256, the inputs
 (texts, maximum token lengths, the match features and their version), the heads and the policy's
-blend weights, the metrics measured at export, and the cards of the data and teachers it came from.
-A model whose files do not match their hashes, or whose features differ from this code's, is refused.
+blend weights, the metrics measured at export, golden requests with their expected answers, and
+the cards of the data and teachers it came from. Its JSON schema is checked into
+docs/manifest.schema.json (``python -m app.ranking.manifest > docs/manifest.schema.json``; a test
+keeps the two equal). A model whose files do not match their hashes, whose features differ from this
+code's, or whose manifest does not validate, is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.domain.featurize import FEATURE_NAMES, FEATURES_VERSION
+from app.domain.schemas import Job, Member
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT: Final = 2  # 2: typed, with golden requests; teacher NDCG may be null
 COMPONENTS = ("member_tower", "job_tower", "interaction", "features", "tokenizer")
-REQUIRED_METRICS = ("ndcg@10", "teacher_ndcg@10", "engagement_auc", "combined")
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
 class ManifestError(ValueError):
     """A model folder that must not be served; the message names the folder and what is wrong."""
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class FileEntry(_Part):
+    """One file of the folder: its sha256 (hex) and size."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    bytes: int = Field(ge=0)
+
+
+class Components(_Part):
+    """The file holding each model part."""
+
+    member_tower: str
+    job_tower: str
+    interaction: str
+    features: str
+    tokenizer: str
+
+
+class TowerInput(_Part):
+    """A text tower: its ONNX input names, the text it reads and where that text is built, the token cap."""
+
+    names: list[str]
+    text: str
+    max_length: int = Field(gt=0)
+    output: str
+
+
+class InteractionInput(_Part):
+    """The interaction network: embedding width and the match features (names and version) it was trained on."""
+
+    names: list[str]
+    embedding_dim: int = Field(gt=0)
+    features: list[str]
+    features_version: int
+
+
+class FeaturesInput(_Part):
+    """The features-only tier."""
+
+    names: list[str]
+    output: str
+
+
+class Inputs(_Part):
+    member_tower: TowerInput
+    job_tower: TowerInput
+    interaction: InteractionInput
+    features: FeaturesInput
+
+
+class Blend(_Part):
+    """The policy's business blend: score = relevance · grade / 4 + engagement · P(engage)."""
+
+    relevance: Finite
+    engagement: Finite
+    formula: str = "score = relevance_weight * relevance / 4 + engagement_weight * engagement"
+
+
+class Precision(_Part):
+    member_tower: Literal["fp32", "int8"]
+    job_tower: Literal["fp32", "int8"]
+    interaction: Literal["fp32", "int8"]
+    features: Literal["fp32", "int8"]
+
+
+class Heads(_Part):
+    relevance: str = "expected judge grade, 0-4"
+    engagement: str = "P(apply or click), 0-1"
+
+
+class Parity(_Part):
+    """The exported folder vs the PyTorch student on held-out lists (export's gate)."""
+
+    lists: int = Field(ge=0)
+    max_abs_relevance: Finite
+    max_abs_engagement: Finite
+    max_abs_score: Finite
+    mean_kendall_tau: Finite
+    min_kendall_tau: Finite
+
+
+class Metrics(_Part):
+    """Measured at export on the held-out members. ``teacher_ndcg@10`` (and so ``kept_vs_teacher``) is null
+    when the teacher evaluation had none; metrics a list set cannot define (log loss without
+    probabilities) are null too."""
+
+    ndcg_at_5: Finite = Field(alias="ndcg@5")
+    ndcg_at_10: Finite = Field(alias="ndcg@10")
+    mrr: Finite
+    kendall_tau: Finite
+    engagement_auc: Finite
+    engagement_logloss: Finite | None
+    combined: Finite
+    teacher_ndcg_at_10: Finite | None = Field(alias="teacher_ndcg@10")
+    kept_vs_teacher: Finite | None
+    held_out_lists: int = Field(ge=0)
+    held_out_pairs: int = Field(ge=0)
+    parity: Parity
+
+
+class GoldenScore(_Part):
+    """One candidate's expected answer: blended score by the ranker and by the features tier."""
+
+    job_id: str
+    score: Probability
+    features_score: Probability
+
+
+class GoldenRequest(_Part):
+    """A fixed request and the answers the exported model gave to it, run by the service's own runtime.
+
+    The service accepts a model only when every candidate's score lies within ``tolerance`` of the
+    expected one (for both tiers) and the ranking keeps ``order`` wherever those ranges do not overlap.
+    """
+
+    member: Member
+    candidates: list[Job] = Field(min_length=2)
+    order: list[str]  # job ids, best first, by the ranker's score
+    expected: list[GoldenScore]  # in candidate order
+    tolerance: float = Field(gt=0, le=0.5)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GoldenRequest:
+        ids = [job.job_id for job in self.candidates]
+        if len(set(ids)) != len(ids):
+            raise ValueError("candidates' job ids must be unique")
+        if [e.job_id for e in self.expected] != ids or sorted(self.order) != sorted(ids):
+            raise ValueError("'expected' and 'order' must name the candidates (expected in candidate order)")
+        return self
+
+
+class ModelSpec(_Part):
+    """What the runtime needs to load and run a folder (export builds this before it has metrics)."""
+
+    name: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    components: Components
+    inputs: Inputs
+    blend: Blend
+
+
+class ModelManifest(ModelSpec):
+    """The whole manifest.json document."""
+
+    format: Literal[2]
+    created: AwareDatetime  # with its time zone: versions are ordered by it
+    kind: str
+    precision: Precision
+    files: dict[str, FileEntry]
+    heads: Heads = Heads()
+    metrics: Metrics
+    golden: list[GoldenRequest] = Field(min_length=1)
+    cards: dict[str, Any]  # provenance (data, teachers, student): free-form, shown, never used to serve
+
+    @field_validator("files")
+    @classmethod
+    def _plain_names(cls, files: dict[str, FileEntry]) -> dict[str, FileEntry]:
+        for name in files:
+            if not name or Path(name).name != name:
+                raise ValueError(f"file name {name!r} must not contain a path")
+        return files
+
+    @model_validator(mode="after")
+    def _components_listed(self) -> ModelManifest:
+        for component in COMPONENTS:
+            file_name = getattr(self.components, component)
+            if file_name not in self.files:
+                raise ValueError(f"component '{component}' file {file_name!r} is not listed in 'files'")
+        return self
+
+    def to_json(self) -> str:
+        """The document as written to manifest.json (header first, golden requests and cards last)."""
+        doc = self.model_dump(mode="json", by_alias=True)
+        return json.dumps({key: doc[key] for key in sorted(doc, key=_ORDER.index)}, indent=2) + "\n"
+
+
+# The order of manifest.json's keys (every field of ModelManifest, the header first).
+_ORDER = (
+    "format", "name", "version", "created", "kind", "precision", "files", "components", "inputs", "heads", "blend",
+    "metrics", "golden", "cards",
+)  # fmt: skip
 
 
 def sha256_of(path: Path) -> str:
@@ -34,102 +228,84 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def files_entry(model_dir: Path, names: list[str]) -> dict[str, dict]:
-    """The manifest's ``files`` object for these files of the folder."""
+def files_entry(model_dir: Path, names: list[str]) -> dict[str, FileEntry]:
+    """The manifest's ``files`` for these files of the folder."""
     return {
-        name: {"sha256": sha256_of(model_dir / name), "bytes": (model_dir / name).stat().st_size}
+        name: FileEntry(sha256=sha256_of(model_dir / name), bytes=(model_dir / name).stat().st_size)
         for name in sorted(names)
     }
 
 
-@dataclass(frozen=True)
-class Manifest:
-    """The parts of a manifest the runtime uses; ``raw`` keeps the whole document (for /v1/models)."""
-
-    directory: Path
-    name: str
-    version: str
-    components: dict[str, str]  # component -> file name
-    member_max_length: int
-    job_max_length: int
-    embedding_dim: int
-    blend_relevance: float
-    blend_engagement: float
-    metrics: dict[str, float]
-    raw: dict = field(repr=False)
-
-    def path(self, component: str) -> Path:
-        """Path of a component's file."""
-        return self.directory / self.components[component]
+def _problem(error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "document"
+    return f"'{where}': {error['msg']}"
 
 
-def _get(doc: dict, dotted: str, kind: type | tuple[type, ...]):
-    value = doc
-    for key in dotted.split("."):
-        if not isinstance(value, dict) or key not in value:
-            raise ManifestError(f"{MANIFEST}: missing '{dotted}'")
-        value = value[key]
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise ManifestError(f"{MANIFEST}: '{dotted}' has the wrong type")
-    return value
+def parse_manifest(doc: Any) -> ModelManifest:
+    """Validate a decoded manifest.json; ManifestError names the first fields that are wrong."""
+    if not isinstance(doc, dict):
+        raise ManifestError(f"{MANIFEST}: not a JSON object")
+    if doc.get("format") != FORMAT:
+        raise ManifestError(
+            f"{MANIFEST}: format {doc.get('format')!r} is not {FORMAT} "
+            "(re-export, or add golden requests: python -m training export --golden-only DIR)"
+        )
+    try:
+        return ModelManifest.model_validate(doc)
+    except ValidationError as exc:
+        problems = "; ".join(_problem(e) for e in exc.errors(include_url=False)[:3])
+        raise ManifestError(f"{MANIFEST}: {problems}") from None
 
 
-def load_manifest(model_dir: str | Path, verify: bool = True) -> Manifest:
-    """Read and check a model folder's manifest; with ``verify``, every listed file's size and sha256."""
-    model_dir = Path(model_dir)
+def check_features(manifest: ModelSpec) -> None:
+    """Refuse a model trained on other match features than this code computes."""
+    interaction = manifest.inputs.interaction
+    if tuple(interaction.features) != FEATURE_NAMES or interaction.features_version != FEATURES_VERSION:
+        raise ManifestError(
+            f"{MANIFEST}: match features version {interaction.features_version} ({len(interaction.features)} "
+            f"features) differ from this service's version {FEATURES_VERSION} ({len(FEATURE_NAMES)}): re-export the model"
+        )
+
+
+def verify_files(model_dir: Path, files: dict[str, FileEntry]) -> None:
+    """Every listed file present with its size and sha256."""
+    for file_name, entry in files.items():
+        file_path = model_dir / file_name
+        if not file_path.is_file():
+            raise ManifestError(f"{file_name}: listed in {MANIFEST} but missing")
+        if file_path.stat().st_size != entry.bytes or sha256_of(file_path) != entry.sha256:
+            raise ManifestError(f"{file_name}: sha256 does not match {MANIFEST} (corrupted or replaced)")
+
+
+def read_document(model_dir: Path) -> Any:
+    """manifest.json decoded (not validated); ManifestError when absent or not JSON."""
     path = model_dir / MANIFEST
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ManifestError(f"{model_dir}: no {MANIFEST}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestError(f"{path}: unreadable ({exc})") from None
+
+
+def load_manifest(model_dir: str | Path, verify: bool = True) -> ModelManifest:
+    """Read and check a model folder's manifest; with ``verify``, every listed file's size and sha256."""
+    model_dir = Path(model_dir)
+    doc = read_document(model_dir)
     try:
-        return _parse(model_dir, doc, verify)
+        manifest = parse_manifest(doc)
+        check_features(manifest)
+        if verify:
+            verify_files(model_dir, manifest.files)
     except ManifestError as exc:
         raise ManifestError(f"{model_dir}: {exc}") from None
+    return manifest
 
 
-def _parse(model_dir: Path, doc: dict, verify: bool) -> Manifest:
-    if not isinstance(doc, dict):
-        raise ManifestError(f"{MANIFEST}: not a JSON object")
-    if doc.get("format") != FORMAT:
-        raise ManifestError(f"{MANIFEST}: format {doc.get('format')!r} is not {FORMAT}")
-    files = _get(doc, "files", dict)
-    components = {name: _get(doc, f"components.{name}", str) for name in COMPONENTS}
-    for component, file_name in components.items():
-        if file_name not in files:
-            raise ManifestError(f"{MANIFEST}: component '{component}' file {file_name!r} is not listed in 'files'")
-    features = _get(doc, "inputs.interaction.features", list)
-    version = _get(doc, "inputs.interaction.features_version", int)
-    if tuple(features) != FEATURE_NAMES or version != FEATURES_VERSION:
-        raise ManifestError(
-            f"{MANIFEST}: match features version {version} ({len(features)} features) differ from this "
-            f"service's version {FEATURES_VERSION} ({len(FEATURE_NAMES)}): re-export the model"
-        )
-    metrics = _get(doc, "metrics", dict)
-    for key in REQUIRED_METRICS:
-        _get(doc, f"metrics.{key}", (int, float))
-    if verify:
-        for file_name, entry in files.items():
-            file_path = model_dir / file_name
-            if Path(file_name).name != file_name:
-                raise ManifestError(f"{MANIFEST}: file name {file_name!r} must not contain a path")
-            if not file_path.is_file():
-                raise ManifestError(f"{file_name}: listed in {MANIFEST} but missing")
-            expected = entry.get("sha256") if isinstance(entry, dict) else None
-            if file_path.stat().st_size != entry.get("bytes") or sha256_of(file_path) != expected:
-                raise ManifestError(f"{file_name}: sha256 does not match {MANIFEST} (corrupted or replaced)")
-    return Manifest(
-        directory=model_dir,
-        name=_get(doc, "name", str),
-        version=_get(doc, "version", str),
-        components=components,
-        member_max_length=_get(doc, "inputs.member_tower.max_length", int),
-        job_max_length=_get(doc, "inputs.job_tower.max_length", int),
-        embedding_dim=_get(doc, "inputs.interaction.embedding_dim", int),
-        blend_relevance=float(_get(doc, "blend.relevance", (int, float))),
-        blend_engagement=float(_get(doc, "blend.engagement", (int, float))),
-        metrics=metrics,
-        raw=doc,
-    )
+def json_schema() -> dict:
+    """The JSON schema of manifest.json (what docs/manifest.schema.json holds)."""
+    return ModelManifest.model_json_schema(by_alias=True)
+
+
+if __name__ == "__main__":
+    print(json.dumps(json_schema(), indent=2))

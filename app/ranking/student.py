@@ -19,7 +19,7 @@ import numpy as np
 
 from app.domain.featurize import job_text, match_feature_matrix, member_text
 from app.domain.schemas import Job, Member
-from app.ranking.manifest import Manifest, ManifestError, load_manifest
+from app.ranking.manifest import ManifestError, ModelSpec, load_manifest
 
 
 def session_options(threads: int):
@@ -96,31 +96,37 @@ class Ranking:
 class StudentModel:
     """Sessions and tokenizers of one exported model folder (checked against its manifest)."""
 
-    def __init__(self, manifest: Manifest, threads: int = 1):
+    def __init__(self, directory: str | Path, manifest: ModelSpec, threads: int = 1):
+        """Sessions of the folder ``directory`` as ``manifest`` describes it (the full ``ModelManifest`` when
+        loaded from disk; export passes the ``ModelSpec`` part before it has measured anything)."""
         import onnxruntime as ort
 
+        self.directory = Path(directory)
         self.manifest = manifest
-        tokenizer = manifest.path("tokenizer")
+        files, inputs = manifest.components, manifest.inputs
+        tokenizer = self.directory / files.tokenizer
         try:
             self.member_tower = TextEncoder(
-                tokenizer, manifest.path("member_tower"), manifest.member_max_length, threads
+                tokenizer, self.directory / files.member_tower, inputs.member_tower.max_length, threads
             )
-            self.job_tower = TextEncoder(tokenizer, manifest.path("job_tower"), manifest.job_max_length, threads)
+            self.job_tower = TextEncoder(
+                tokenizer, self.directory / files.job_tower, inputs.job_tower.max_length, threads
+            )
             self.interaction = ort.InferenceSession(
-                str(manifest.path("interaction")), session_options(threads), providers=["CPUExecutionProvider"]
+                str(self.directory / files.interaction), session_options(threads), providers=["CPUExecutionProvider"]
             )
             self.features = ort.InferenceSession(
-                str(manifest.path("features")), session_options(1), providers=["CPUExecutionProvider"]
+                str(self.directory / files.features), session_options(1), providers=["CPUExecutionProvider"]
             )
         except ManifestError:
             raise
         except Exception as exc:  # onnxruntime / tokenizers raise their own types on a bad file
-            raise ManifestError(f"{manifest.directory}: cannot load the model ({type(exc).__name__}: {exc})") from None
+            raise ManifestError(f"{self.directory}: cannot load the model ({type(exc).__name__}: {exc})") from None
 
     @classmethod
     def load(cls, model_dir: str | Path, threads: int = 1, verify: bool = True) -> StudentModel:
         """Load a model folder; its files are checked against manifest.json first (``verify``)."""
-        return cls(load_manifest(model_dir, verify=verify), threads)
+        return cls(model_dir, load_manifest(model_dir, verify=verify), threads)
 
     @property
     def name(self) -> str:
@@ -163,7 +169,8 @@ class StudentModel:
 
     def blend(self, relevance: np.ndarray, engagement: np.ndarray) -> np.ndarray:
         """The policy's business blend recorded in the manifest: w_r · grade / 4 + w_e · P(engage)."""
-        return self.manifest.blend_relevance * relevance / 4.0 + self.manifest.blend_engagement * engagement
+        blend = self.manifest.blend
+        return blend.relevance * relevance / 4.0 + blend.engagement * engagement
 
     def rank(self, member: Member, jobs: Sequence[Job]) -> Ranking:
         """Every model part, nothing cached: the scores of ``jobs`` for ``member``."""

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from app.ranking.engine import RankingEngine, smoke_request
+from app.ranking.golden import check_golden
 from app.ranking.manifest import load_manifest
 from app.ranking.student import StudentModel
 
@@ -66,8 +67,10 @@ def test_export_passed_its_parity_gate(pipeline_run):
 def test_published_model_loads_and_ranks(pipeline_run):
     folder = pipeline_run / "artifacts" / "jobrank-ranker"
     manifest = load_manifest(folder)
-    assert manifest.metrics["held_out_lists"] > 0 and "teacher_ndcg@10" in manifest.metrics
-    engine = RankingEngine(StudentModel.load(folder, threads=1), cache_size=100)
+    assert manifest.metrics.held_out_lists > 0 and len(manifest.golden) == 3
+    model = StudentModel.load(folder, threads=1)
+    check_golden(model, manifest.golden)  # the answers recorded at export, as the service checks them
+    engine = RankingEngine(model, cache_size=100)
     engine.smoke_check()
     member, jobs = smoke_request()
     outcome = engine.rank(member, jobs, budget_ms=60_000)

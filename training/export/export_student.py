@@ -8,13 +8,14 @@ folder, run by the service's own code (app/ranking), with the PyTorch student on
 fp32 must agree (max |Δscore| ≤ 1e-3, mean Kendall tau ≥ 0.99) or the export fails; int8 is kept
 only if its rankings agree (tau ≥ 0.99) and its NDCG@10 is within 0.005 of fp32's. `--publish DIR`
 copies the kept folder (int8 if kept, else fp32) to DIR/<name>: the shipped default model.
+Each manifest carries golden requests with the folder's answers (training/export/golden.py);
+`--golden-only DIR` writes them into an already exported folder without exporting anything.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import shutil
 import time
@@ -24,8 +25,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from app.domain.featurize import FEATURE_NAMES, FEATURES_VERSION, job_text, match_feature_matrix, member_text
-from app.ranking.manifest import FORMAT, MANIFEST, Manifest, files_entry, load_manifest
+from app.domain.featurize import job_text, match_feature_matrix, member_text
+from app.ranking.golden import check_golden
+from app.ranking.manifest import load_manifest
 from app.ranking.student import StudentModel
 from training.cli import add_run_arguments, resolve_run
 from training.config import StudentConfig
@@ -35,24 +37,25 @@ from training.distill.student import FeatureScorer, RankerStudent
 from training.errors import TrainingError
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.evaluation.metrics import kendall_tau_b
+from training.export.golden import add_golden, golden_requests
 from training.export.graphs import export_features, export_interaction, export_tower, fuse_transformer, quantize_int8
+from training.export.manifest_writer import (
+    MODEL_NAME,
+    held_out_metrics,
+    model_spec,
+    read_cards,
+    teacher_ndcg,
+    write_manifest,
+)
 from training.policy.policy import Policy, load_policy
 from training.teachers.encoder import encoder_dir, load_encoder
 from training.teachers.losses import expected_grade
 
-MODEL_NAME = "jobrank-ranker"
 PARITY_MAX_ABS = 1e-3  # fp32: largest |ONNX score - PyTorch score| allowed (scores are in [0, 1])
 PARITY_MIN_TAU = 0.99  # both precisions: mean per-list Kendall tau of ONNX vs PyTorch rankings
 INT8_MAX_NDCG_DROP = 0.005
 MAX_SHIPPED_BYTES = 50_000_000  # the model in git (artifacts/) stays under 50 MB
 PARITY_LISTS = 20
-COMPONENT_FILES = {
-    "member_tower": "member_tower.onnx",
-    "job_tower": "job_tower.onnx",
-    "interaction": "interaction.onnx",
-    "features": "features.onnx",
-    "tokenizer": "tokenizer.json",
-}
 
 
 class ExportError(TrainingError):
@@ -137,84 +140,6 @@ def parity(reference, exported) -> dict[str, float]:
     }
 
 
-def _manifest_doc(
-    folder: Path,
-    files: list[str],
-    precision: str,
-    cfg: StudentConfig,
-    policy: Policy,
-    metrics: dict,
-    cards: dict,
-    created: dt.datetime,
-) -> dict:
-    entries = files_entry(folder, files)
-    digest = hashlib.sha256("".join(e["sha256"] for e in entries.values()).encode()).hexdigest()[:8]
-    return {
-        "format": FORMAT,
-        "name": MODEL_NAME,
-        "version": f"{created:%Y.%m.%d}-{precision}-{digest}",
-        "created": created.isoformat(timespec="seconds"),
-        "kind": "two-tower ranker student (multi-teacher distilled)",
-        "precision": {"member_tower": precision, "job_tower": precision, "interaction": "fp32", "features": "fp32"},
-        "files": entries,
-        "components": COMPONENT_FILES,
-        "inputs": {
-            "member_tower": {
-                "names": ["input_ids", "attention_mask"],
-                "text": "member_text (app/domain/featurize.py)",
-                "max_length": cfg.member_max_length,
-                "output": "embedding [batch, dim]",
-            },
-            "job_tower": {
-                "names": ["input_ids", "attention_mask"],
-                "text": "job_text (app/domain/featurize.py)",
-                "max_length": cfg.job_max_length,
-                "output": "embedding [batch, dim]",
-            },
-            "interaction": {
-                "names": ["member", "jobs", "features"],
-                "embedding_dim": cfg.dim,
-                "features": list(FEATURE_NAMES),
-                "features_version": FEATURES_VERSION,
-            },
-            "features": {"names": ["features"], "output": "the features-only tier's (relevance, engagement)"},
-        },
-        "heads": {"relevance": "expected judge grade, 0-4", "engagement": "P(apply or click), 0-1"},
-        "blend": {
-            "relevance": policy.blend_relevance,
-            "engagement": policy.blend_engagement,
-            "formula": "score = relevance_weight * relevance / 4 + engagement_weight * engagement",
-        },
-        "metrics": metrics,
-        "cards": cards,
-    }
-
-
-def _cards(data_dir: Path, runs: Path, cfg: StudentConfig, encoder_card) -> dict:
-    def read(path: Path) -> dict | None:
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-    dataset = read(data_dir / "dataset.json") or {}
-    teachers = {}
-    for kind in ("relevance", "engagement"):
-        card = read(runs / "teachers" / kind / "card.json")
-        if card:
-            teachers[kind] = {
-                k: card.get(k) for k in ("kind", "base_model", "inputs", "target", "config", "data", "metrics")
-            }
-    distilled = read(runs / "student" / "metrics.json") or {}
-    return {
-        "data": {k: dataset.get(k) for k in ("kind", "generator_version", "preset", "seed", "counts", "attribution")},
-        "teachers": teachers,
-        "student": {
-            "encoder": encoder_card.to_json(),
-            "config": cfg.model_dump(mode="json"),
-            "train": distilled.get("train"),
-            "ablation": distilled.get("ablation"),
-        },
-    }
-
-
 def _precision_folder(work: Path, name: str, towers: dict[str, Path], shared: list[Path], tokenizer: Path) -> Path:
     folder = work / name
     if folder.exists():
@@ -259,33 +184,16 @@ def export_student(
     test_lists = load_lists(data, ("test",), teacher_cfg.score_test_members, seed=teacher_cfg.seed)
     if not test_lists:
         raise TrainingError(f"{data_dir}: no held-out (test split) lists to check the export on")
-    teacher_metrics = runs / "eval" / "metrics.json"
-    if not teacher_metrics.is_file():
-        raise TrainingError(f"{teacher_metrics}: no teacher evaluation (run `python -m training evaluate` first)")
-    teacher_ndcg = json.loads(teacher_metrics.read_text())["models"]["relevance teacher"]["ndcg@10"]
+    teacher = teacher_ndcg(runs)
     sample = test_lists[:PARITY_LISTS]
     reference = torch_scores(student, tokenizer, sample, cfg, policy)
     created = dt.datetime.now(dt.UTC)
-    cards = _cards(data_dir, runs, cfg, encoder_card)
+    cards = read_cards(data_dir, runs, cfg, encoder_card)
+    spec = model_spec(cfg, policy)
     report: dict = {"model": MODEL_NAME, "precisions": {}}
     for precision, towers in (("fp32", towers_fp32), ("int8", towers_int8)):
         folder = _precision_folder(work, f"{MODEL_NAME}-{precision}", towers, [interaction, features], tokenizer_json)
-        model = StudentModel(
-            Manifest(
-                folder,
-                MODEL_NAME,
-                "unpublished",
-                COMPONENT_FILES,
-                cfg.member_max_length,
-                cfg.job_max_length,
-                cfg.dim,
-                policy.blend_relevance,
-                policy.blend_engagement,
-                {},
-                {},
-            ),
-            threads,
-        )
+        model = StudentModel(folder, spec, threads)
         scored = onnx_scores(model, test_lists, progress, f"evaluate {precision}")
         check = parity(reference, scored[: len(sample)])  # the sample is the first lists scored
         held_out = evaluate_model(
@@ -293,17 +201,11 @@ def export_student(
             ModelScores([s[0] for s in scored], [s[1] for s in scored], [s[2] for s in scored], probabilities=True),
             policy,
         )
-        metrics = {k: round(v, 4) for k, v in held_out.items()}
-        metrics |= {
-            "teacher_ndcg@10": teacher_ndcg,
-            "kept_vs_teacher": round(metrics["ndcg@10"] / teacher_ndcg, 4),
-            "held_out_lists": len(test_lists),
-            "held_out_pairs": int(sum(len(lst) for lst in test_lists)),
-        }
-        files = [p.name for p in folder.iterdir()]
-        doc = _manifest_doc(folder, files, precision, cfg, policy, metrics | {"parity": check}, cards, created)
-        (folder / MANIFEST).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-        load_manifest(folder)  # what the service will check
+        pairs = int(sum(len(lst) for lst in test_lists))
+        typed = held_out_metrics(held_out, teacher, len(test_lists), pairs, check)
+        write_manifest(folder, spec, precision, typed, golden_requests(model), cards, created)
+        check_golden(StudentModel.load(folder, threads), load_manifest(folder).golden)  # what the service will check
+        metrics = typed.model_dump(mode="json", by_alias=True, exclude={"parity"})
         report["precisions"][precision] = {
             "folder": str(folder),
             "parity": check,
@@ -364,7 +266,17 @@ def main(argv: list[str] | None = None) -> int:
         help="refuse to publish a bigger model folder (default: 50, the limit for artifacts/ in git)",
     )
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime threads for the checks")
+    parser.add_argument(
+        "--golden-only",
+        type=Path,
+        metavar="DIR",
+        help="only (re)write the golden requests into the exported folder DIR's manifest (model files unchanged)",
+    )
     args = parser.parse_args(argv)
+    if args.golden_only is not None:
+        count = add_golden(args.golden_only, args.threads)
+        print(f"{args.golden_only / 'manifest.json'}: {count} golden requests written")
+        return 0
     run = resolve_run(args)
     teacher_cfg, data, runs = run.config.lists, run.data, run.runs
     report = export_student(
