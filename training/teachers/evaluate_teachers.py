@@ -104,6 +104,7 @@ def evaluate(
     splits: tuple[str, ...] = ("in-distribution",),
     student: Path | None = None,
     split_lists: int | None = None,
+    with_teachers: bool = True,
 ) -> dict:
     """Evaluate the baselines, the rules, the teachers (and an exported student) on every split asked
     for (the generalisation splits on ``split_lists`` lists, default as many as in-distribution);
@@ -114,14 +115,16 @@ def evaluate(
     lists_by_split = build_splits(data, held_out, splits, policy, split_lists or cfg.score_test_members, cfg.seed)
     results: dict[str, dict[str, dict[str, float]]] = {}
     for split, lists in lists_by_split.items():
-        rows = read_scores(runs / "teacher_scores", "test", lists) if split == "in-distribution" else None
-        rows = rows or score_rows(lists, runs / "teachers")
+        teachers: dict[str, ModelScores] = {}
+        if with_teachers:
+            rows = read_scores(runs / "teacher_scores", "test", lists) if split == "in-distribution" else None
+            teachers = teacher_scores(lists, rows or score_rows(lists, runs / "teachers"), policy)
         models = {
             "random": ModelScores(baselines.random_scores(lists, cfg.seed)),
             "lexical (BM25)": ModelScores(baselines.lexical_scores(lists)),
             "zero-shot MiniLM": ModelScores(baselines.zero_shot_scores(lists)),
             "rules": ModelScores(baselines.rules_scores(lists, policy)),
-            **teacher_scores(lists, rows, policy),
+            **teachers,
         }
         if student is not None:
             models[f"student ({student.name})"] = student_scores_on(lists, student)
@@ -145,6 +148,7 @@ def evaluate(
             for split in results
         },
         "student": str(student) if student is not None else None,
+        "teachers": with_teachers,
         "attribution": load_benchmark_sets()["attribution"],
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -173,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         help=f"exported student folder to score through the service runtime (default: {DEFAULT_STUDENT}, if present)",
     )
     parser.add_argument(
+        "--no-teachers", action="store_true", help="leave the teachers out (e.g. before they are trained)"
+    )
+    parser.add_argument(
         "--split-lists",
         type=int,
         metavar="N",
@@ -187,7 +194,16 @@ def main(argv: list[str] | None = None) -> int:
     if not (student / "manifest.json").is_file():
         student = None
     splits = tuple(args.split or SPLITS)
-    report = evaluate(run.data, runs, run.config.lists, load_policy(args.policy), splits, student, args.split_lists)
+    report = evaluate(
+        run.data,
+        runs,
+        run.config.lists,
+        load_policy(args.policy),
+        splits,
+        student,
+        args.split_lists,
+        not args.no_teachers,
+    )
     print(report["table"])
     print(f"-> {runs / 'eval' / 'metrics.json'}, {runs / 'eval' / 'ndcg_auc.png'}")
     return 0
