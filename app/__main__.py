@@ -1,41 +1,27 @@
 """`python -m app`: serve jobrank with uvicorn, configured by JOBRANK_* variables (the container's CMD).
 
-JOBRANK_HOST (0.0.0.0), JOBRANK_PORT (8000), JOBRANK_WORKERS (1) and JOBRANK_SHUTDOWN_GRACE_S (20:
-seconds SIGTERM waits for in-flight requests before closing what is left) go to uvicorn; every other
-JOBRANK_* variable is read by the app's settings (app/config.py).
+JOBRANK_HOST, JOBRANK_PORT, JOBRANK_WORKERS, JOBRANK_SHUTDOWN_GRACE_S and JOBRANK_KEEP_ALIVE_S go to
+uvicorn (app/api/server.py); every setting is described in app/config.py. A bad value stops here with
+one line naming the variable.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 
-
-def _int_env(name: str, default: int, low: int, high: int) -> int:
-    raw = os.environ.get(name, "")
-    try:
-        value = int(raw) if raw.strip() else default
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        print(f"error: {name}={raw!r}: must be a whole number from {low} to {high}", file=sys.stderr)
-        raise SystemExit(2)
-    return value
+from app.config import Settings, SettingsError
 
 
 def main() -> None:
     """Run uvicorn on app.main:app with the JOBRANK_* server settings."""
-    import uvicorn
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    from app.api.server import serve
 
-    uvicorn.run(
-        "app.main:app",
-        host=os.environ.get("JOBRANK_HOST", "0.0.0.0"),
-        port=_int_env("JOBRANK_PORT", 8000, 1, 65535),
-        workers=_int_env("JOBRANK_WORKERS", 1, 1, 64),
-        timeout_graceful_shutdown=_int_env("JOBRANK_SHUTDOWN_GRACE_S", 20, 1, 3600),
-        timeout_keep_alive=5,
-        access_log=False,
-    )
+    serve(settings)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Start-up and reloads: load the models off the event loop, hot-swap on SIGHUP or the admin call."""
+"""Start-up, reloads and shutdown: load the models off the event loop, hot-swap on SIGHUP or the admin
+call, stop admitting on SIGTERM while uvicorn drains the requests in flight."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import gc
 import logging
 import signal
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -17,17 +19,35 @@ from app.ranking.registry import ReloadReport
 log = logging.getLogger("jobrank.models")
 
 
-async def reload_models(state: ServiceState) -> ReloadReport:
-    """(Re)load every model folder in the loader thread, swap, and publish the outcome in metrics and logs."""
-    report = await asyncio.get_running_loop().run_in_executor(state.loader, state.registry.reload)
-    # The models, tokenizers and the import graph are long-lived: move them out of the collector's
-    # view, so full collections (tens of ms with everything in view) stay short during requests.
+def _freeze_once(state: ServiceState) -> None:
+    """After the first load: move what lives for the whole process out of the collector's view."""
+    if state.gc_frozen:
+        # Later loads are not frozen: a frozen object is never collected, so freezing on every
+        # reload would keep each replaced model in memory for good.
+        return
+    # The models, tokenizers and the import graph are long-lived: frozen, full collections (tens of
+    # ms with everything in view) stay short during requests.
     gc.collect()
     gc.freeze()
     # A request allocates a few thousand short-lived objects (the parsed jobs); collect the young
     # generation less often, and the old one rarely.
     gc.set_threshold(20_000, 20, 100)
+    state.gc_frozen = True
+
+
+async def reload_models(state: ServiceState) -> ReloadReport:
+    """(Re)load every model folder in the loader thread, swap, and publish the outcome in metrics and logs."""
+    if not state.settings.artifacts.is_dir():
+        log.error(
+            "no artifacts folder",
+            extra={
+                "reason": f"JOBRANK_ARTIFACTS={state.settings.artifacts}: no such folder (relative paths start at the working directory)"
+            },
+        )
+    report = await asyncio.get_running_loop().run_in_executor(state.loader, state.registry.reload)
     active = state.registry.active
+    if active is not None:
+        _freeze_once(state)
     state.warmed_up = active is not None
     metrics.RELOADS.labels("ok" if report.ok else "refused").inc()
     metrics.LAST_RELOAD_OK.set(1 if report.ok else 0)
@@ -38,6 +58,29 @@ async def reload_models(state: ServiceState) -> ReloadReport:
     level = logging.INFO if report.ok else logging.ERROR
     log.log(level, "models loaded" if report.ok else "model refused", extra={"reload": report.to_json()})
     return report
+
+
+def _drain_on_sigterm(state: ServiceState) -> None:
+    """Chain a SIGTERM handler in front of the server's: refuse new work (503), readyz 503, then let the
+    server drain. Only possible in the main thread (not under a test client)."""
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def drain(signum, frame):
+            state.draining = True
+            metrics.READY.set(0)
+            log.info("SIGTERM: draining", extra={"in_flight": state.admission.depth})
+            if not callable(previous):
+                return
+            delay = state.settings.drain_delay_s
+            if delay > 0:  # keep answering (503 to new work) while load balancers notice /readyz
+                threading.Timer(delay, previous, (signum, frame)).start()
+            else:
+                previous(signum, frame)
+
+        signal.signal(signal.SIGTERM, drain)
+    except ValueError:  # not the main thread
+        pass
 
 
 @asynccontextmanager
@@ -57,9 +100,11 @@ async def lifespan(app: FastAPI):
         loop.add_signal_handler(signal.SIGHUP, schedule_reload)
     except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no SIGHUP here
         pass
+    _drain_on_sigterm(state)
     try:
         yield
     finally:
+        state.draining = True
         try:
             loop.remove_signal_handler(signal.SIGHUP)
         except (NotImplementedError, RuntimeError, ValueError):
@@ -67,4 +112,5 @@ async def lifespan(app: FastAPI):
         for task in tasks:
             task.cancel()
         state.executor.shutdown(wait=False, cancel_futures=True)
+        state.parser.shutdown(wait=False, cancel_futures=True)
         state.loader.shutdown(wait=False, cancel_futures=True)

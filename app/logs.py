@@ -1,6 +1,6 @@
 """Structured logs: one JSON object per line, with the request id when there is one.
 
-Member profiles are never logged unless JOBRANK_LOG_PROFILES=true; request logs carry ids, counts,
+Member profiles are never logged (there is no switch for it); request logs carry ids, counts,
 tiers and timings only.
 """
 

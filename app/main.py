@@ -13,10 +13,12 @@ from fastapi import FastAPI
 from app.api.deps import ServiceState
 from app.api.errors import install_error_handlers
 from app.api.middleware import ServiceMiddleware
+from app.api.openapi import install_openapi
 from app.api.routes import health, jobs, models, rank
 from app.config import Settings, SettingsError
 from app.lifecycle import lifespan
 from app.logs import configure_logging
+from app.ranking.admission import AdmissionQueue
 from app.ranking.registry import ModelRegistry
 
 API_VERSION = "1.0.0"
@@ -35,11 +37,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     registry = ModelRegistry(
         settings.artifacts, settings.model, settings.onnx_threads(), settings.cache_size, settings.model_version
     )
-    app.state.service = ServiceState(settings=settings, registry=registry)
+    state = ServiceState(settings=settings, registry=registry, admission=AdmissionQueue(settings.max_queue))
+    app.state.service = state
     install_error_handlers(app)
     for module in (rank, jobs, models, health):
         app.include_router(module.router)
-    app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes)
+    install_openapi(app)
+    app.add_middleware(ServiceMiddleware, state=state)
     return app
 
 

@@ -45,3 +45,22 @@ LAST_RELOAD_OK = Gauge(
     "jobrank_model_last_reload_ok", "1 when the last (re)load accepted every model folder", registry=REGISTRY
 )
 READY = Gauge("jobrank_ready", "1 when a model is loaded and warmed up", registry=REGISTRY)
+QUEUE_DEPTH = Gauge(
+    "jobrank_queue_depth", "Requests admitted and waiting for (or in) the inference thread", registry=REGISTRY
+)
+QUEUE_PENDING = Gauge(
+    "jobrank_queue_predicted_wait_seconds", "Predicted wait of a request admitted now", registry=REGISTRY
+)
+QUEUE_WAIT = Histogram(
+    "jobrank_queue_wait_seconds",
+    "Time admitted work waited for the inference thread",
+    registry=REGISTRY,
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+ADMITTED = Counter("jobrank_admitted_total", "Work admitted to the inference queue", registry=REGISTRY)
+SHED = Counter(
+    "jobrank_shed_total",
+    "Requests refused or dropped before inference, by reason (budget, queue full, client gone, draining)",
+    ["reason"],
+    registry=REGISTRY,
+)

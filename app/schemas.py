@@ -5,13 +5,17 @@ This contract is public; names do not change without a new API version.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from app.domain.schemas import Job, Member
 
-RequestId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+# Request ids travel in logs and in the X-Request-ID header: letters, digits and . _ : @ + = / - only.
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:@+=/-]{1,128}$"
+REQUEST_ID_RE = re.compile(REQUEST_ID_PATTERN)
+RequestId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=REQUEST_ID_PATTERN)]
 MAX_BUDGET_MS = 60_000.0
 
 
@@ -22,7 +26,11 @@ class _Strict(BaseModel):
 class RankRequest(_Strict):
     """POST /v1/rank. ``candidates`` holds at most JOBRANK_MAX_CANDIDATES jobs with distinct ids."""
 
-    request_id: RequestId | None = Field(None, description="echoed back; generated when absent")
+    request_id: RequestId | None = Field(
+        None,
+        description="echoed back (and in X-Request-ID); 1-128 of A-Z a-z 0-9 . _ : @ + = / -; "
+        "default: the X-Request-ID header, else generated",
+    )
     member: Member
     candidates: list[Job] = Field(description="jobs to rank (distinct job_id)")
     top_k: int | None = Field(None, ge=1, description="return the best k (default: all)")
@@ -33,7 +41,7 @@ class RankRequest(_Strict):
         allow_inf_nan=False,
         description="latency budget (default: JOBRANK_DEFAULT_BUDGET_MS)",
     )
-    explain: bool = Field(False, description="add how each job was scored and where the time went")
+    explain: StrictBool = Field(False, description="add how each job was scored and where the time went")
 
 
 class HeadScores(BaseModel):
@@ -82,3 +90,21 @@ class IndexJobsResponse(BaseModel):
     already_cached: int
     cache_size: int
     took_ms: float
+
+
+class ErrorBody(BaseModel):
+    """Every error answer (401, 403, 408, 413, 429, 503, …): a readable ``detail``."""
+
+    detail: str
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="path inside the body, e.g. candidates[3].location.country")
+    message: str
+
+
+class ValidationErrorBody(BaseModel):
+    """422: ``detail`` names the first fields; ``errors`` lists them (at most 50)."""
+
+    detail: str
+    errors: list[FieldError] = Field(default_factory=list)

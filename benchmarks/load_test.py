@@ -50,7 +50,7 @@ def build_requests(data_dir: Path, count: int, candidates: int, seed: int = 0) -
         for job in candidate_list.jobs:
             catalogue.setdefault(job.job_id, job.model_dump(mode="json"))
     rng = random.Random(seed)
-    bodies = []
+    bodies: list[dict] = []
     for i in range(count):
         candidate_list = lists[i % len(lists)]
         jobs = [job.model_dump(mode="json") for job in candidate_list.jobs][:candidates]
@@ -76,15 +76,23 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
+def schedule(count: int, rate: float) -> list[float]:
+    """Open-loop send offsets in seconds: request i at i / rate, whatever happened to the ones before it."""
+    if rate <= 0:
+        raise ValueError(f"rate must be > 0, got {rate}")
+    return [i / rate for i in range(count)]
+
+
 async def open_loop(url: str, payloads: list[bytes], rate: float) -> list[dict]:
-    """Send payload i at start + i / rate; latency from the scheduled time to the full response."""
+    """Send payload i at its scheduled time (:func:`schedule`); latency from that time to the full response."""
+    offsets = schedule(len(payloads), rate)
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
         start = time.perf_counter() + 0.2
         results: list[dict] = []
 
         async def one(i: int, payload: bytes) -> None:
-            scheduled = start + i / rate
+            scheduled = start + offsets[i]
             await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
             try:
                 response = await client.post("/v1/rank", content=payload, headers={"content-type": "application/json"})
@@ -148,7 +156,8 @@ def profile(model_dir: Path, body: dict, threads: int, repeats: int = 200) -> di
     engine.index_jobs(request.candidates)
     facts = [job_facts(j) for j in request.candidates]
     vector = engine.model.encode_members([member_text(request.member)])[0]
-    jobs_matrix = np.stack([e.embedding for e in engine.cache.get_many([job_key(j) for j in request.candidates])])
+    cached = engine.cache.get_many([job_key(j) for j in request.candidates])
+    jobs_matrix = np.stack([e.embedding for e in cached if e is not None])  # all indexed just above
     features = facts_feature_matrix(member_facts(request.member), facts)
     outcome = engine.rank(request.member, request.candidates, 1e6)
     response = {

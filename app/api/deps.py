@@ -1,4 +1,4 @@
-"""What the routes share: the service state (settings, model registry, inference executor)."""
+"""What the routes share: the service state (settings, model registry, admission queue, executors)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fastapi import HTTPException, Request
 
 from app.config import Settings
+from app.ranking.admission import AdmissionQueue
 from app.ranking.engine import RankingEngine
 from app.ranking.registry import ModelRegistry
 
@@ -19,14 +20,21 @@ class ServiceState:
     settings: Settings
     registry: ModelRegistry
     # Inference runs here, off the event loop; one thread, because onnxruntime already uses the
-    # process's CPUs (intra-op threads) and concurrent runs would only fight over them.
+    # process's CPUs (intra-op threads) and concurrent runs would only fight over them. Work reaches
+    # it only through ``admission`` (app/api/inference.py).
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="inference"))
+    admission: AdmissionQueue = field(default_factory=lambda: AdmissionQueue(64))
+    # Large bodies are parsed and validated here, one at a time, so one client cannot stall the loop.
+    parser: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="parser"))
     # Model loading runs here, so a reload never stalls ranking requests behind it.
     loader: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="loader"))
     warmed_up: bool = False
+    draining: bool = False  # SIGTERM received: no new work is admitted (503), in-flight requests finish
+    gc_frozen: bool = False  # gc.freeze() ran after the first load (see app/lifecycle.py)
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
+    """The process's state (async: FastAPI would run a plain function in its thread pool)."""
     return request.app.state.service
 
 
@@ -34,5 +42,5 @@ def active_engine(state: ServiceState) -> RankingEngine:
     """The engine answering now (the caller keeps this reference for the whole request)."""
     engine = state.registry.active
     if engine is None:
-        raise HTTPException(503, detail="no model loaded yet (see /readyz)")
+        raise HTTPException(503, detail="no model loaded yet (see /readyz)", headers={"Retry-After": "5"})
     return engine

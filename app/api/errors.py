@@ -6,8 +6,10 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.ranking.admission import ClientGone, Overloaded
 
 log = logging.getLogger("jobrank.errors")
 
@@ -24,6 +26,15 @@ def field_errors(exc: RequestValidationError) -> list[dict]:
     return out
 
 
+def overloaded_detail(exc: Overloaded) -> str:
+    """The 429's ``detail``."""
+    if exc.reason == "budget":
+        return f"overloaded: the queue ahead ({exc.wait_ms:.0f} ms predicted) would break this request's budget"
+    if exc.reason == "stale":
+        return "overloaded: the request waited past twice its budget before the service could read it"
+    return "overloaded: the inference queue is full (JOBRANK_MAX_QUEUE)"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """422 for bad input, the status with its detail for HTTP errors, a bare 500 for the unexpected."""
 
@@ -36,6 +47,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Overloaded)
+    async def _overloaded(request: Request, exc: Overloaded) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        return JSONResponse({"detail": overloaded_detail(exc)}, status_code=429, headers=headers)
+
+    @app.exception_handler(ClientGone)
+    async def _client_gone(request: Request, exc: ClientGone) -> Response:
+        return Response(status_code=499)  # nginx's "client closed request"; nobody reads it
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

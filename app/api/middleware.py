@@ -1,18 +1,28 @@
-"""Pure-ASGI middleware: arrival time, request id, body-size limit, access log and request metrics.
+"""Pure-ASGI middleware: arrival time, request id, cheap refusals before the body, access log, metrics.
 
-The arrival time it records is where a request's latency budget starts, so time spent reading and
-parsing the body counts against the budget.
+The arrival time it records (or the earlier one the server stamped, app/api/server.py) is where a
+request's latency budget starts, so time spent waiting, reading and parsing counts against it.
+Before a byte of the body is read: a draining process answers 503 (Retry-After) to new work, and a
+Content-Length over the cap answers 413. The body is then read against the byte cap (413) and a
+deadline (JOBRANK_BODY_TIMEOUT_S: a client trickling its body gets 408 and the connection closes).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 import uuid
 
 from app import metrics
+from app.api.body import budget_hint, count_hint
+from app.api.deps import ServiceState
+from app.api.errors import overloaded_detail
+from app.api.server import arrival_var
 from app.logs import request_id_var
+from app.ranking.admission import Overloaded, Ticket
+from app.schemas import REQUEST_ID_RE
 
 log = logging.getLogger("jobrank.access")
 ROUTES = {
@@ -27,21 +37,40 @@ ROUTES = {
     "/openapi.json",
 }
 QUIET = {"/healthz", "/readyz", "/metrics"}  # probes and scrapes: metrics only, no access log line
+WORK = {"/v1/rank", "/v1/jobs", "/v1/admin/reload"}  # refused while draining
+POLL_S = 0.25  # how often a body read looks at the drain flag
+
+
+class Refusal(Exception):
+    """Answer this status and detail now; ``close`` the connection when the body was not read to its end."""
+
+    def __init__(self, status: int, detail: str, retry_after: int | None = None, close: bool = True):
+        super().__init__(detail)
+        self.status, self.detail, self.retry_after, self.close = status, detail, retry_after, close
+
+
+def request_id_from(headers: dict[bytes, bytes]) -> str:
+    """The X-Request-ID header when it is a safe id (see app/schemas.py), else a new one."""
+    given = headers.get(b"x-request-id", b"").decode("latin-1").strip()
+    return given if REQUEST_ID_RE.match(given) else uuid.uuid4().hex
 
 
 class ServiceMiddleware:
     """Wraps every HTTP request; see the module docstring."""
 
-    def __init__(self, app, max_body_bytes: int):
+    def __init__(self, app, state: ServiceState):
         self.app = app
-        self.max_body_bytes = max_body_bytes
+        self.state = state
+        self.max_body_bytes = state.settings.max_body_bytes
+        self.body_timeout_s = state.settings.body_timeout_s
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        started = time.perf_counter()
+        now = time.perf_counter()
+        started = min(now, arrival_var.get() or now)
         headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:128] or uuid.uuid4().hex
+        request_id = request_id_from(headers)
         state = scope.setdefault("state", {})
         state.update(started=started, request_id=request_id, log={})
         token = request_id_var.set(request_id)
@@ -51,26 +80,30 @@ class ServiceMiddleware:
         async def send_wrapper(message):
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + [
-                    (b"x-request-id", state["request_id"].encode("latin-1", "replace"))
+                message["headers"] = list(message.get("headers", [])) + [
+                    (b"x-request-id", state["request_id"].encode("latin-1"))
                 ]
             await send(message)
 
         try:
+            if self.state.draining and route in WORK:
+                metrics.SHED.labels("draining").inc()
+                raise Refusal(503, "shutting down: not taking new work", retry_after=1)
             declared = headers.get(b"content-length")
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-                await self._too_large(send_wrapper)
-                return
+                raise self._too_large()
             body_receive = receive
             if scope["method"] in ("POST", "PUT", "PATCH"):
-                body, too_large = await self._read_body(receive)
-                if too_large:
-                    await self._too_large(send_wrapper)
-                    return
+                body = await self._read_body(receive, started + self.body_timeout_s)
                 body_receive = _replay(body, receive)
+                if route == "/v1/rank":
+                    state["ticket"] = self._admit(body, started)
             await self.app(scope, body_receive, send_wrapper)
+        except Refusal as refusal:
+            await _refuse(send_wrapper, refusal)
         finally:
+            if state.get("ticket") is not None:  # whatever happened, its place in the queue is given back
+                self.state.admission.release(state["ticket"])
             seconds = time.perf_counter() - started
             extra = state.get("log", {})
             metrics.REQUESTS.labels(route, str(status["code"])).inc()
@@ -89,33 +122,56 @@ class ServiceMiddleware:
                 )
             request_id_var.reset(token)
 
-    async def _read_body(self, receive) -> tuple[bytes, bool]:
+    async def _read_body(self, receive, deadline: float) -> bytes:
+        """The whole body, or a :class:`Refusal` (413 too large, 408 too slow, 503 draining meanwhile)."""
         chunks, size = [], 0
         while True:
-            message = await receive()
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise Refusal(408, f"body: not received within {self.body_timeout_s:g} s (JOBRANK_BODY_TIMEOUT_S)")
+            if self.state.draining:  # a body still arriving is not work in flight yet
+                raise Refusal(503, "shutting down: not taking new work", retry_after=1)
+            try:
+                message = await asyncio.wait_for(receive(), min(left, POLL_S))
+            except TimeoutError:
+                continue
             if message["type"] == "http.disconnect":
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
-                return b"", True
+                raise self._too_large()
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        return b"".join(chunks), False
+        return b"".join(chunks)
 
-    async def _too_large(self, send) -> None:
-        body = json.dumps(
-            {"detail": f"body: larger than {self.max_body_bytes} bytes (JOBRANK_MAX_BODY_BYTES)"}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    def _admit(self, body: bytes, started: float) -> Ticket | None:
+        """A place in the inference queue for a ranking body, or a 429 Refusal: decided off the body's
+        bytes, before it is parsed (under overload most requests end here, so this path must be cheap)."""
+        engine = self.state.registry.active
+        if engine is None:
+            return None  # the route answers 503
+        budget = budget_hint(body, self.state.settings.default_budget_ms)
+        elapsed = (time.perf_counter() - started) * 1000.0
+        try:
+            return self.state.admission.admit(engine.costs.request_ms(count_hint(body)), budget, elapsed)
+        except Overloaded as exc:
+            raise Refusal(429, overloaded_detail(exc), retry_after=exc.retry_after_s, close=False) from None
+
+    def _too_large(self) -> Refusal:
+        return Refusal(413, f"body: larger than {self.max_body_bytes} bytes (JOBRANK_MAX_BODY_BYTES)")
+
+
+async def _refuse(send, refusal: Refusal) -> None:
+    body = json.dumps({"detail": refusal.detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if refusal.close:
+        headers.append((b"connection", b"close"))  # the rest of the body (if any) is never read
+    if refusal.retry_after is not None:
+        headers.append((b"retry-after", str(refusal.retry_after).encode()))
+    await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _replay(body: bytes, receive):

@@ -17,6 +17,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
+    StrictBool,
     StringConstraints,
     model_validator,
 )
@@ -127,11 +129,25 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=M
 RequiredShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SHORT_TEXT_CHARS)
 ]
+
+
+def _listed(standard: str, example: str, codes: frozenset[str]):
+    """The JSON schema of an ISO code field: its description and the list of codes."""
+    listed: list[JsonValue] = list(sorted(codes))
+    return Field(description=f"{standard} code (case-insensitive, e.g. {example})", json_schema_extra={"enum": listed})
+
+
+_CountryDoc = _listed("ISO 3166-1 alpha-2 country", "DE", COUNTRY_CODES)
+_CurrencyDoc = _listed("ISO 4217 currency", "EUR", CURRENCY_CODES)
 CountryCode = Annotated[
-    str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)
+    str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country), _CountryDoc
 ]
 CurrencyCode = Annotated[
-    str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_known_currency)
+    str,
+    BeforeValidator(_upper),
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+    AfterValidator(_known_currency),
+    _CurrencyDoc,
 ]
 SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SKILL_CHARS)]
 SkillList = Annotated[list[SkillName], Field(max_length=MAX_SKILLS), AfterValidator(_dedupe)]
@@ -183,7 +199,7 @@ class Member(_Strict):
     seniority: Seniority | None = None
     location: Location
     workplace_preference: WorkplacePreference = WorkplacePreference.any
-    open_to_relocation: bool = False
+    open_to_relocation: StrictBool = False
     min_salary: MinSalary | None = None
     work_authorization: Annotated[list[CountryCode], Field(max_length=MAX_AUTHORIZATIONS), AfterValidator(_dedupe)] = []
     industries: Annotated[list[RequiredShortText], Field(max_length=MAX_INDUSTRIES), AfterValidator(_dedupe)] = []
@@ -206,7 +222,7 @@ class Job(_Strict):
     location: Location
     workplace_type: WorkplaceType = WorkplaceType.onsite
     salary: SalaryRange | None = None
-    visa_sponsorship: bool = False
+    visa_sponsorship: StrictBool = False
     employment_type: EmploymentType = EmploymentType.full_time
     industry: ShortText = ""
     posted_at: Annotated[dt.date, AfterValidator(_not_before_earliest)] | None = None

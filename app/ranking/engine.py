@@ -17,6 +17,7 @@ built (see the README).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from app.domain.featurize import JobFacts, facts_feature_matrix, job_facts, job_
 from app.domain.schemas import Job, Member
 from app.ranking.cache import CachedJob, JobCache, job_key
 from app.ranking.student import StudentModel
+from app.schemas import HeadScores, RankedJob
 
 ENCODE_CHUNK = 2  # jobs encoded between two looks at the clock
 ENCODE_MARGIN = 1.25  # plan job encoding with this multiple of its measured cost (texts vary in length)
@@ -34,10 +36,12 @@ WARMUP_LENGTHS = (16, 32, 64, 96, 128)  # token lengths the sessions are warmed 
 
 
 class CostModel:
-    """Exponentially weighted costs (ms) of each step, per call or per job."""
+    """Exponentially weighted costs (ms) of each step, per call or per job; thread-safe (the inference
+    thread and the event loop both observe)."""
 
     def __init__(self, alpha: float = 0.2):
         self.alpha = alpha
+        self._lock = threading.Lock()
         self.ms: dict[str, float] = {
             # "fixed": what a request costs after the engine returns (sorting, the response); the
             # route measures it.
@@ -49,11 +53,34 @@ class CostModel:
         }
 
     def observe(self, name: str, value_ms: float) -> None:
+        """Fold one measurement of step ``name`` into its average."""
         if math.isfinite(value_ms) and value_ms >= 0:
-            self.ms[name] = (1 - self.alpha) * self.ms[name] + self.alpha * value_ms
+            with self._lock:
+                self.ms[name] = (1 - self.alpha) * self.ms[name] + self.alpha * value_ms
 
     def snapshot(self) -> dict[str, float]:
-        return {k: round(v, 4) for k, v in self.ms.items()}
+        """The current averages, rounded."""
+        with self._lock:
+            return {k: round(v, 4) for k, v in self.ms.items()}
+
+    def request_ms(self, candidates: int) -> float:
+        """Predicted inference-thread time of a ranking request over cached jobs (the ranker tier):
+        what admission control charges it. Jobs not cached are not counted: the cascade degrades
+        instead of encoding what does not fit."""
+        with self._lock:
+            ms = self.ms
+            return ms["member"] + (ms["score_per_job"] + ms["features_per_job"]) * candidates + ms["fixed"]
+
+
+@dataclass
+class RankedList:
+    """A ranking as the API returns it: best first (ties in input order), cut to top_k, rounded."""
+
+    results: list[RankedJob]
+    tier: str
+    degraded: bool
+    counts: dict[str, int]
+    steps_ms: dict[str, float]
 
 
 @dataclass
@@ -81,6 +108,8 @@ class RankingEngine:
         self.model = model
         self.cache = JobCache(cache_size)
         self.costs = CostModel()
+        # Cache lookups of ranking requests only (the cache's own counts include PUT /v1/jobs).
+        self.lookups = {"hit": 0, "miss": 0}
 
     @property
     def name(self) -> str:
@@ -110,6 +139,38 @@ class RankingEngine:
         return {"received": len(jobs), "encoded": len(todo), "already_cached": len(jobs) - len(todo)}
 
     # -- ranking -------------------------------------------------------------------------------
+    def ranked(
+        self,
+        member: Member,
+        jobs: Sequence[Job],
+        budget_ms: float,
+        started: float | None = None,
+        top_k: int | None = None,
+        explain: bool = False,
+    ) -> RankedList:
+        """:meth:`rank`, then sorted by score (a stable sort: equal scores keep the candidates' order),
+        cut to ``top_k``, rounded to 6 decimals; with ``explain`` each result says which tier scored it."""
+        outcome = self.rank(member, jobs, budget_ms, started)
+        order = np.argsort(-outcome.score, kind="stable")[:top_k]
+        results = [
+            RankedJob(
+                job_id=jobs[i].job_id,
+                rank=rank,
+                score=round(float(outcome.score[i]), 6),
+                scores=HeadScores(
+                    relevance=round(float(outcome.relevance[i]), 6), engagement=round(float(outcome.engagement[i]), 6)
+                ),
+                tier=("ranker" if outcome.by_ranker[i] else "features") if explain else None,
+            )
+            for rank, i in enumerate(order.tolist(), start=1)
+        ]
+        return RankedList(results, outcome.tier, outcome.degraded, outcome.counts, outcome.steps_ms)
+
+    def cache_hit_rate(self) -> float:
+        """Share of ranking requests' job lookups found in the cache (0 before any)."""
+        total = self.lookups["hit"] + self.lookups["miss"]
+        return self.lookups["hit"] / total if total else 0.0
+
     def rank(self, member: Member, jobs: Sequence[Job], budget_ms: float, started: float | None = None) -> RankOutcome:
         """Score ``jobs`` for ``member`` within ``budget_ms`` counted from ``started`` (perf_counter)."""
         started = time.perf_counter() if started is None else started
@@ -135,6 +196,8 @@ class RankingEngine:
             return int((left_ms() - cost["score_per_job"] * n) / (ENCODE_MARGIN * cost["encode_per_job"]))
 
         misses = [i for i, entry in enumerate(found) if entry is None]
+        self.lookups["hit"] += n - len(misses)
+        self.lookups["miss"] += len(misses)
         counts = {"candidates": n, "cached": n - len(misses), "encoded": 0, "features_only": 0}
         if n == 0:
             empty = np.zeros(0, dtype=np.float32)
@@ -264,14 +327,14 @@ def smoke_request() -> tuple[Member, list[Job]]:
             "min_salary": {"amount": 70000, "currency": "EUR"},
         }
     )
-    base = {
+    base: dict[str, object] = {
         "company": "Acme",
         "location": {"country": "DE", "city": "Berlin"},
         "workplace_type": "hybrid",
         "seniority": "mid_senior",
         "salary": {"min": 70000, "max": 90000, "currency": "EUR"},
     }
-    jobs = [
+    jobs: list[dict[str, object]] = [
         {
             "job_id": "s1",
             "title": "Senior Backend Engineer",

@@ -77,6 +77,23 @@ def test_published_model_loads_and_ranks(pipeline_run):
     assert outcome.tier == "ranker" and np.all(np.isfinite(outcome.score)) and len(outcome.score) == len(jobs)
 
 
+def test_export_gate_reads_its_thresholds_from_the_run_config(pipeline_run):
+    """An fp32 tolerance no real export meets, set from the command line, makes the export fail its gate."""
+    runs = pipeline_run / "runs"
+    args = ["--preset", "tiny", "--data", str(pipeline_run / "data"), "--runs", str(runs), "--no-progress"]
+    result = subprocess.run(
+        [sys.executable, "-m", "training", "export", *args, "--set", "export.parity_max_abs=1e-30"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode != 0 and "fp32 ONNX disagrees with PyTorch" in result.stderr
+    assert "Traceback" not in result.stderr
+    saved = json.loads((runs / "config.json").read_text())
+    assert saved["export"]["parity_max_abs"] == 1e-30  # the config that ran is kept beside the outputs
+
+
 def test_export_refuses_a_missing_student(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "training", "export", "--preset", "tiny", "--runs", str(tmp_path)],

@@ -30,7 +30,7 @@ from app.ranking.golden import check_golden
 from app.ranking.manifest import load_manifest
 from app.ranking.student import StudentModel
 from training.cli import add_run_arguments, resolve_run
-from training.config import StudentConfig
+from training.config import ExportConfig, ListsConfig, StudentConfig, save_config
 from training.data.dataset import load_dataset
 from training.data.lists import CandidateList, load_lists
 from training.distill.student import FeatureScorer, RankerStudent
@@ -52,10 +52,6 @@ from training.policy.policy import Policy, load_policy
 from training.teachers.encoder import encoder_dir, load_encoder
 from training.teachers.losses import expected_grade
 
-PARITY_MAX_ABS = 1e-3  # fp32: largest |ONNX score - PyTorch score| allowed (scores are in [0, 1])
-PARITY_MIN_TAU = 0.99  # both precisions: mean per-list Kendall tau of ONNX vs PyTorch rankings
-INT8_MAX_NDCG_DROP = 0.005
-MAX_SHIPPED_BYTES = 50_000_000  # the model in git (artifacts/) stays under 50 MB
 PARITY_LISTS = 20
 
 
@@ -157,15 +153,20 @@ def _precision_folder(work: Path, name: str, towers: dict[str, Path], shared: li
 def export_student(
     data_dir: Path,
     runs: Path,
-    teacher_cfg,
+    lists_cfg: ListsConfig,
     cfg: StudentConfig,
     policy: Policy,
     publish: Path | None = None,
     threads: int = 2,
     progress: bool = True,
-    max_publish_bytes: int = MAX_SHIPPED_BYTES,
+    gate: ExportConfig | None = None,
 ) -> dict:
-    """Export, gate and (optionally) publish; returns the report also written to export/report.json."""
+    """Export, gate and (optionally) publish; returns the report also written to export/report.json.
+
+    ``gate`` holds the thresholds (the run config's ``export`` section; its defaults when None).
+    """
+    gate = gate or ExportConfig()
+    max_publish_bytes = int(gate.max_publish_mb * 1e6)
     started = time.perf_counter()
     student, scorer, tokenizer, encoder_card = load_student(runs, cfg)
     work = runs / "export"
@@ -182,7 +183,7 @@ def export_student(
     exported = time.perf_counter() - started
 
     data = load_dataset(data_dir)
-    test_lists = load_lists(data, ("test",), teacher_cfg.score_test_members, seed=teacher_cfg.seed)
+    test_lists = load_lists(data, ("test",), lists_cfg.score_test_members, seed=lists_cfg.seed)
     if not test_lists:
         raise TrainingError(f"{data_dir}: no held-out (test split) lists to check the export on")
     teacher = teacher_ndcg(runs)
@@ -215,17 +216,20 @@ def export_student(
             "bytes": sum(p.stat().st_size for p in folder.iterdir()),
         }
     fp32, int8 = report["precisions"]["fp32"], report["precisions"]["int8"]
-    if fp32["parity"]["max_abs_score"] > PARITY_MAX_ABS or fp32["parity"]["mean_kendall_tau"] < PARITY_MIN_TAU:
+    if (
+        fp32["parity"]["max_abs_score"] > gate.parity_max_abs
+        or fp32["parity"]["mean_kendall_tau"] < gate.parity_min_tau
+    ):
         raise ExportError(f"fp32 ONNX disagrees with PyTorch: {json.dumps(fp32['parity'])}")
     int8_kept = (
-        int8["parity"]["mean_kendall_tau"] >= PARITY_MIN_TAU
-        and fp32["metrics"]["ndcg@10"] - int8["metrics"]["ndcg@10"] <= INT8_MAX_NDCG_DROP
+        int8["parity"]["mean_kendall_tau"] >= gate.parity_min_tau
+        and fp32["metrics"]["ndcg@10"] - int8["metrics"]["ndcg@10"] <= gate.int8_max_ndcg_drop
     )
     report["shipped_precision"] = "int8" if int8_kept else "fp32"
     report["gate"] = {
-        "fp32_max_abs_score": PARITY_MAX_ABS,
-        "min_mean_kendall_tau": PARITY_MIN_TAU,
-        "int8_max_ndcg@10_drop": INT8_MAX_NDCG_DROP,
+        "fp32_max_abs_score": gate.parity_max_abs,
+        "min_mean_kendall_tau": gate.parity_min_tau,
+        "int8_max_ndcg@10_drop": gate.int8_max_ndcg_drop,
     }
     chosen = Path(report["precisions"][report["shipped_precision"]]["folder"])
     shipped_bytes = report["precisions"][report["shipped_precision"]]["bytes"]
@@ -264,8 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--max-publish-mb",
         type=float,
-        default=MAX_SHIPPED_BYTES / 1e6,
-        help="refuse to publish a bigger model folder (default: 50, the limit for artifacts/ in git)",
+        help="refuse to publish a bigger model folder (same as --set export.max_publish_mb=N; default 50, the limit for artifacts/ in git)",
     )
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime threads for the checks")
     parser.add_argument(
@@ -280,17 +283,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.golden_only / 'manifest.json'}: {count} golden requests written")
         return 0
     run = resolve_run(args)
-    teacher_cfg, data, runs = run.config.lists, run.data, run.runs
+    config = run.config
+    if args.max_publish_mb is not None:
+        config = config.model_copy(
+            update={"export": config.export.model_copy(update={"max_publish_mb": args.max_publish_mb})}
+        )
+    save_config(config, run.runs)
     report = export_student(
-        data,
-        runs,
-        teacher_cfg,
-        run.config.student,
+        run.data,
+        run.runs,
+        config.lists,
+        config.student,
         load_policy(args.policy),
         args.publish,
         args.threads,
         not args.no_progress,
-        int(args.max_publish_mb * 1e6),
+        config.export,
     )
     for precision, entry in report["precisions"].items():
         p, m = entry["parity"], entry["metrics"]

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Header, HTTPException
 from fastapi.responses import JSONResponse
 
 from app.api.deps import ServiceState, get_state
+from app.api.openapi import responses
+from app.api.redact import public
 from app.lifecycle import reload_models
 
 router = APIRouter(tags=["models"])
@@ -17,14 +19,24 @@ router = APIRouter(tags=["models"])
 async def list_models(state: ServiceState = Depends(get_state)) -> dict:
     registry = state.registry
     active = registry.active
-    return {
+    models = registry.describe()
+    for entry in models:  # the hit rate of ranking requests (the cache's own count includes PUT /v1/jobs)
+        engine = registry.engines.get(entry["name"])
+        if engine is not None and isinstance(entry.get("cache"), dict):
+            entry["cache"]["hit_rate"] = round(engine.cache_hit_rate(), 4)
+    answer = {
         "active": {"name": active.name, "version": active.version} if active else None,
-        "models": registry.describe(),
+        "models": models,
         "last_reload": registry.last_reload.to_json() if registry.last_reload else None,
     }
+    return public(answer, state.settings.artifacts)
 
 
-@router.post("/v1/admin/reload", summary="Load the model folders again and swap without downtime")
+@router.post(
+    "/v1/admin/reload",
+    summary="Load the model folders again and swap without downtime",
+    responses=responses(401, 403, 422, 503),
+)
 async def admin_reload(
     authorization: str | None = Header(None), state: ServiceState = Depends(get_state)
 ) -> JSONResponse:
@@ -43,7 +55,10 @@ async def admin_reload(
     if not report.ok:
         reasons = "; ".join(f"{folder}: {reason}" for folder, reason in report.refused.items())
         return JSONResponse(
-            {"detail": f"model refused, previous model keeps serving: {reasons}", "reload": report.to_json()},
+            public(
+                {"detail": f"model refused, previous model keeps serving: {reasons}", "reload": report.to_json()},
+                state.settings.artifacts,
+            ),
             status_code=422,
         )
-    return JSONResponse({"detail": "reloaded", "reload": report.to_json()})
+    return JSONResponse({"detail": "reloaded", "reload": public(report.to_json(), state.settings.artifacts)})

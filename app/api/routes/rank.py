@@ -1,100 +1,112 @@
-"""POST /v1/rank: score a member's candidate jobs within a latency budget."""
+"""POST /v1/rank: score a member's candidate jobs within a latency budget.
+
+The route only maps HTTP to the engine and back: body (cheap checks first, app/api/body.py) →
+admission (429 when the predicted wait would break the budget) → ``engine.ranked`` in the
+inference thread → :class:`RankResponse`.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import math
 import time
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request
 
 from app import metrics
+from app.api.body import check_unique, off_loop_if_large, openapi_body, read_json, validate
 from app.api.deps import ServiceState, active_engine, get_state
-from app.schemas import RankRequest, RankResponse
+from app.api.inference import run_admitted
+from app.api.openapi import responses
+from app.logs import request_id_var
+from app.ranking.engine import RankedList, RankingEngine
+from app.schemas import MAX_BUDGET_MS, ModelRef, RankRequest, RankResponse, Timing
 
 router = APIRouter(tags=["ranking"])
 
 
-def check_candidates(jobs: list, limit: int, field: str) -> None:
-    """422 naming the field for too many jobs or a repeated job_id."""
-    if len(jobs) > limit:
-        raise HTTPException(422, detail=f"{field}: at most {limit} jobs per request (got {len(jobs)})")
-    seen: set[str] = set()
-    for i, job in enumerate(jobs):
-        if job.job_id in seen:
-            raise HTTPException(422, detail=f"{field}[{i}].job_id: duplicate job_id {job.job_id!r}")
-        seen.add(job.job_id)
+def _budget(data: dict, default: float) -> float:
+    """The request's budget from the parsed JSON, before validation (validation rejects a bad one later)."""
+    value = data.get("budget_ms")
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        if 0 < value <= MAX_BUDGET_MS:
+            return float(value)
+    return default
 
 
-def _rank_timed(engine, member, candidates, budget: float, started: float):
-    """engine.rank, and the moment it returned (in the inference thread)."""
-    return engine.rank(member, candidates, budget, started), time.perf_counter()
+def _ranked_timed(engine: RankingEngine, body: RankRequest, budget: float, started: float) -> tuple[RankedList, float]:
+    """engine.ranked, and the moment it returned (in the inference thread)."""
+    ranked = engine.ranked(body.member, body.candidates, budget, started, body.top_k, body.explain)
+    return ranked, time.perf_counter()
 
 
-@router.post("/v1/rank", response_model=RankResponse, summary="Rank candidate jobs for a member")
-async def rank(body: RankRequest, request: Request, state: ServiceState = Depends(get_state)) -> JSONResponse:
-    """Results sorted by `score` (ties by job_id), best first; `scores` always holds both heads."""
-    check_candidates(body.candidates, state.settings.max_candidates, "candidates")
-    started = request.state.started
-    if body.request_id:
-        request.state.request_id = body.request_id
+@router.post(
+    "/v1/rank",
+    response_model=RankResponse,
+    response_model_exclude_none=True,
+    summary="Rank candidate jobs for a member",
+    openapi_extra=openapi_body(RankRequest),
+    responses=responses(408, 413, 422, 429, 503),
+)
+async def rank(request: Request, state: ServiceState = Depends(get_state)) -> RankResponse:
+    """Results sorted by `score`, best first (equal scores keep the candidates' order); `scores` always
+    holds both heads. 429 (with Retry-After) when the service cannot answer within the budget."""
+    started = request.state.started  # the request's arrival: its budget counts from here
     engine = active_engine(state)  # held for the whole request: a reload does not pull it away
-    budget = body.budget_ms if body.budget_ms is not None else state.settings.default_budget_ms
-    loop = asyncio.get_running_loop()
-    outcome, returned = await loop.run_in_executor(
-        state.executor, _rank_timed, engine, body.member, body.candidates, budget, started
+    data, size = await read_json(request, state, "candidates")
+    budget = _budget(data, state.settings.default_budget_ms)
+    # Admitted by the middleware off the body's bytes (429 there); admitted here when it was not.
+    ticket = getattr(request.state, "ticket", None) or state.admission.admit(
+        engine.costs.request_ms(len(data["candidates"]) if isinstance(data.get("candidates"), list) else 0),
+        budget,
+        (time.perf_counter() - started) * 1000.0,
     )
-
-    jobs = body.candidates
-    order = sorted(range(len(jobs)), key=lambda i: (-float(outcome.score[i]), jobs[i].job_id))
-    if body.top_k is not None:
-        order = order[: body.top_k]
-    results = []
-    for rank_index, i in enumerate(order, start=1):
-        item = {
-            "job_id": jobs[i].job_id,
-            "rank": rank_index,
-            "score": round(float(outcome.score[i]), 6),
-            "scores": {
-                "relevance": round(float(outcome.relevance[i]), 6),
-                "engagement": round(float(outcome.engagement[i]), 6),
-            },
-        }
-        if body.explain:
-            item["tier"] = "ranker" if outcome.by_ranker[i] else "features"
-        results.append(item)
+    try:
+        body = await off_loop_if_large(state, size, validate, RankRequest, data)
+        check_unique(body.candidates, "candidates")
+        if body.request_id:
+            request.state.request_id = body.request_id
+            request_id_var.set(body.request_id)
+        ranked, returned = await run_admitted(state, request, ticket, _ranked_timed, engine, body, budget, started)
+    finally:
+        state.admission.release(ticket)  # no-op once the inference thread released it
     finished = time.perf_counter()
     total_ms = (finished - started) * 1000.0
-    # What follows the engine (the event loop picking the result up, sorting, building the answer)
-    # is part of the budget too: the engine plans with its measured cost, plus headroom for noise.
+    # What follows the engine (the event loop picking the result up, the response) is part of the
+    # budget too: the engine plans with its measured cost, plus headroom for noise.
     engine.costs.observe("fixed", 1.5 * (finished - returned) * 1000.0 + 0.5)
-    model = {"name": engine.name, "version": engine.version}
-    content = {
-        "request_id": request.state.request_id,
-        "model": model,
-        "results": results,
-        "tier": outcome.tier,
-        "degraded": outcome.degraded,
-        "timing": {"total_ms": round(total_ms, 3), "budget_ms": budget},
-    }
-    if body.explain:
-        content["explain"] = {
-            "counts": outcome.counts,
-            "steps_ms": {k: round(v, 3) for k, v in outcome.steps_ms.items()},
+    _record(request, engine, ranked, budget, total_ms, len(body.candidates))
+    return RankResponse(
+        request_id=request.state.request_id,
+        model=ModelRef(name=engine.name, version=engine.version),
+        results=ranked.results,
+        tier=ranked.tier,
+        degraded=ranked.degraded,
+        timing=Timing(total_ms=round(total_ms, 3), budget_ms=budget),
+        explain={
+            "counts": ranked.counts,
+            "steps_ms": {k: round(v, 3) for k, v in ranked.steps_ms.items()},
             "costs_ms": engine.costs.snapshot(),
+            "queue_wait_ms": round(ticket.queue_wait_ms or 0.0, 3),
         }
-    metrics.CACHE_LOOKUPS.labels("hit").inc(outcome.counts["cached"])
-    metrics.CACHE_LOOKUPS.labels("miss").inc(outcome.counts["candidates"] - outcome.counts["cached"])
-    if outcome.degraded:
-        metrics.DEGRADED.labels(engine.name, outcome.tier).inc()
+        if body.explain
+        else None,
+    )
+
+
+def _record(request: Request, engine: RankingEngine, ranked: RankedList, budget: float, total_ms: float, n: int):
+    """Metrics and the access log's fields for one answered ranking."""
+    counts = ranked.counts
+    metrics.CACHE_LOOKUPS.labels("hit").inc(counts["cached"])
+    metrics.CACHE_LOOKUPS.labels("miss").inc(counts["candidates"] - counts["cached"])
+    if ranked.degraded:
+        metrics.DEGRADED.labels(engine.name, ranked.tier).inc()
     if total_ms > budget:
         metrics.BUDGET_MISSES.labels(engine.name).inc()
     request.state.log.update(
         model=engine.version,
-        tier=outcome.tier,
-        degraded=outcome.degraded,
-        candidates=len(jobs),
+        tier=ranked.tier,
+        degraded=ranked.degraded,
+        candidates=n,
         budget_ms=budget,
-        **{f"n_{k}": v for k, v in outcome.counts.items()},
+        **{f"n_{k}": v for k, v in counts.items()},
     )
-    return JSONResponse(content)

@@ -4,71 +4,21 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import random
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.app.api.service import SHIPPED, Server
 from tests.conftest import JOB, MEMBER
 
-REPO = Path(__file__).resolve().parents[3]
-SHIPPED = REPO / "artifacts" / "jobrank-ranker"
 TOKEN = "test-admin-token"
 MAX_BODY = 2_000_000
 
 pytestmark = pytest.mark.skipif(not (SHIPPED / "manifest.json").is_file(), reason="no shipped model in artifacts/")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """A uvicorn process serving app.main:app from a private copy of the shipped model."""
-
-    def __init__(self, artifacts: Path, log: Path, **env: str):
-        self.artifacts = artifacts
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        environ = {**os.environ, "JOBRANK_ARTIFACTS": str(artifacts), "JOBRANK_LOG_LEVEL": "info", **env}
-        self.log = log
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=REPO,
-            env=environ,
-            stdout=subprocess.DEVNULL,
-            stderr=open(log, "wb"),
-        )
-        self.client = httpx.Client(base_url=self.url, timeout=30)
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited: {log.read_text()[-2000:]}")
-            try:
-                if self.client.get("/readyz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"service not ready in 90 s: {log.read_text()[-2000:]}")
-
-    def stop(self) -> None:
-        self.client.close()
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +175,11 @@ def _bad(path: str, value) -> dict:
         ("top_k", 0, "top_k"),
         ("budget_ms", -5, "budget_ms"),
         ("explain", "loud", "explain"),
+        ("explain", 1, "explain"),
+        ("member.open_to_relocation", 0, "member.open_to_relocation"),
         ("request_id", "r" * 129, "request_id"),
+        ("request_id", "abc\r\nSet-Cookie: x=1", "request_id"),
+        ("request_id", "id with spaces", "request_id"),
         ("member", None, "member"),
     ],
 )
@@ -319,6 +273,8 @@ def test_reload_swaps_in_a_new_version_and_refuses_a_corrupted_one(server, gener
     assert "interaction.onnx: sha256 does not match" in refused.json()["detail"]
     ready = server.client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["last_reload"]["ok"] is False
+    for answer_text in (refused.text, ready.text, server.client.get("/v1/models").text):
+        assert str(server.artifacts) not in answer_text and str(server.artifacts.parent) not in answer_text
     answer = _rank(server, generated_request)
     assert answer.status_code == 200 and answer.json()["model"]["version"] == old_version + "-next"
     assert "jobrank_model_last_reload_ok 0.0" in server.client.get("/metrics").text
@@ -353,3 +309,19 @@ def test_reload_is_disabled_without_a_token(tmp_path):
         not_ready = client.get("/readyz")  # an empty artifacts folder: alive, never ready, says why
         assert not_ready.status_code == 503 and not_ready.json()["ready"] is False
         assert client.post("/v1/rank", json={"member": MEMBER, "candidates": [JOB]}).status_code == 503
+
+
+def test_equal_scores_keep_the_candidates_order(server):
+    twins = [dict(JOB, job_id=job_id) for job_id in ("z-first", "a-second", "m-third")]  # same content, same score
+    results = _rank(server, {"member": MEMBER, "candidates": twins}, budget_ms=30_000).json()["results"]
+    assert len({r["score"] for r in results}) == 1
+    assert [r["job_id"] for r in results] == ["z-first", "a-second", "m-third"]
+
+
+def test_a_bad_request_id_header_is_replaced(server):
+    response = server.client.post(
+        "/v1/rank", json={"member": MEMBER, "candidates": [JOB]}, headers={"x-request-id": "bad id; evil"}
+    )
+    assert response.status_code == 200
+    given = response.headers["x-request-id"]
+    assert given != "bad id; evil" and given == response.json()["request_id"] and len(given) == 32

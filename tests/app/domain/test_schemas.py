@@ -63,6 +63,8 @@ BAD_MEMBERS = [
     ({"location": None}, "location"),
     ({"workplace_preference": "moon"}, "workplace_preference"),
     ({"open_to_relocation": "maybe"}, "open_to_relocation"),
+    ({"open_to_relocation": 1}, "open_to_relocation"),  # booleans are strict: no 0/1, no "true"
+    ({"open_to_relocation": "true"}, "open_to_relocation"),
     ({"min_salary": {"amount": -5}}, "min_salary.amount"),
     ({"min_salary": {"currency": "EURO"}}, "min_salary.currency"),
     ({"min_salary": {"currency": "ABC"}}, "min_salary.currency"),
@@ -86,6 +88,7 @@ BAD_JOBS = [
     ({"salary": {"max": 1e12}}, "salary.max"),
     ({"salary": {"currency": "usd!"}}, "salary.currency"),
     ({"visa_sponsorship": "sometimes"}, "visa_sponsorship"),
+    ({"visa_sponsorship": 0}, "visa_sponsorship"),
     ({"employment_type": "gig"}, "employment_type"),
     ({"posted_at": "yesterday"}, "posted_at"),
     ({"posted_at": "1970-01-01"}, "posted_at"),
@@ -114,3 +117,11 @@ def test_missing_required_fields_are_named():
 def test_seniority_levels_are_ordered():
     assert [s.level for s in Seniority] == list(range(6))
     assert Seniority.director.level - Seniority.associate.level == 2
+
+
+def test_country_and_currency_rules_are_in_the_json_schema():
+    defs = Member.model_json_schema()["$defs"]
+    country = defs["Location"]["properties"]["country"]
+    currency = defs["MinSalary"]["properties"]["currency"]
+    assert "DE" in country["enum"] and "XX" not in country["enum"] and "ISO 3166-1" in country["description"]
+    assert "EUR" in currency["enum"] and "ABC" not in currency["enum"] and "ISO 4217" in currency["description"]

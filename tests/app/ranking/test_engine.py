@@ -156,3 +156,20 @@ def test_serving_imports_neither_torch_nor_training():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+@needs_model
+def test_ranked_is_sorted_cut_rounded_and_keeps_input_order_on_ties(engine):
+    member = make_member()
+    twins = [make_job(job_id=job_id) for job_id in ("z", "a", "m")]  # same content: the same score
+    other = make_job(job_id="b", title="Nurse", required_skills=["Patient care"], description="Ward nursing.")
+    ranked = engine.ranked(member, [*twins, other], budget_ms=60_000, explain=True)
+    assert [r.job_id for r in ranked.results] == ["z", "a", "m", "b"] and [r.rank for r in ranked.results] == [
+        1,
+        2,
+        3,
+        4,
+    ]
+    assert all(r.tier == "ranker" and r.score == round(r.score, 6) for r in ranked.results)
+    top = engine.ranked(member, [other, *twins], budget_ms=60_000, top_k=2)
+    assert [r.job_id for r in top.results] == ["z", "a"] and top.results[0].tier is None

@@ -1,0 +1,400 @@
+"""Overload and shutdown benchmark (issue 16): admission control, recovery, RSS, SIGTERM with slow clients.
+
+    python benchmarks/overload.py                     # capacity, then 3x and 4x it for 20 s each, then SIGTERM
+    python benchmarks/overload.py --rates 600 900     # fixed offered rates instead
+
+Starts the service itself (`python -m app` on the shipped model), indexes the requests' jobs, then:
+  * capacity — open loop at 25, 50, 75, … req/s (5 s each) until fewer than 90 % of the requests are
+    answered 200 within the budget (client side): the best goodput seen is the capacity;
+  * overload — open loop at each rate (100 candidates, budget 50 ms): answers by class (only 200 and
+    429 expected; a dropped connection is counted as `error`), client-side p99 of the admitted (200)
+    requests against 2x the budget, goodput (200s within the budget, client-side) against the
+    capacity, then 40 req/s for 6 s: p99 of the requests sent 2 s or more after the overload ended;
+  * server RSS sampled every 0.5 s throughout (VmRSS of the service process);
+  * SIGTERM — a fresh service, 5 clients trickling bodies and 50 req/s of normal load; SIGTERM after
+    3 s: exit code and time to exit (JOBRANK_SHUTDOWN_GRACE_S, default 20), and every normal request
+    sent before the signal must have its answer.
+The load generator is a minimal HTTP/1.1 client on asyncio streams with keep-alive connections (httpx
+costs several times more CPU a request, and shares the cores with the service); latency counts from
+each request's scheduled time (no coordinated omission). Writes runs/benchmarks/overload.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import orjson
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.load_test import build_requests  # noqa: E402
+
+BUDGET_MS = 50.0
+
+
+class Client:
+    """Keep-alive HTTP/1.1 connections to one host; ``post`` returns (status, body) or raises OSError."""
+
+    IDLE_S = 3.0  # the server closes idle connections after JOBRANK_KEEP_ALIVE_S (5): never reuse one near that
+
+    def __init__(self, port: int):
+        self.port = port
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
+
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while self.idle:  # as HTTP clients do: a keep-alive connection idle too long, or closed, is not reused
+            reader, writer, since = self.idle.pop()
+            if time.perf_counter() - since < self.IDLE_S and not reader.at_eof():
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection("127.0.0.1", self.port)
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        reader, writer = await self._connection()
+        head = f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        try:
+            writer.write(head.encode() + body)
+            status_line = await reader.readline()
+            if not status_line:
+                raise ConnectionResetError("closed before answering")
+            length, close = 0, False
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+                elif name.lower() == "connection" and "close" in value.lower():
+                    close = True
+            payload = await reader.readexactly(length)
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            writer.close()
+            raise ConnectionResetError(str(exc)) from None
+        if close:
+            writer.close()
+        else:
+            self.idle.append((reader, writer, time.perf_counter()))
+        return int(status_line.split()[1]), payload
+
+
+async def one(client: Client, payload: bytes, scheduled: float, out: list[dict]) -> None:
+    """One ranking request; its outcome (latency from ``scheduled``) goes to ``out``."""
+    sent = time.perf_counter()
+    try:
+        status, body = await client.post("/v1/rank", payload)
+    except OSError as exc:
+        out.append({"status": "error", "error": str(exc)[:80], "at": scheduled, "sent": sent, "ms": 0.0})
+        return
+    done = time.perf_counter()
+    entry = {"status": status, "at": scheduled, "sent": sent, "ms": (done - scheduled) * 1000.0}
+    if status == 200:
+        answer = orjson.loads(body)
+        entry |= {"server_ms": answer["timing"]["total_ms"], "tier": answer["tier"]}
+    out.append(entry)
+
+
+async def open_loop(port: int, payloads: list[bytes], rate: float, seconds: float, start: float) -> list[dict]:
+    """Send payloads round-robin at ``rate`` per second for ``seconds`` from ``start`` (perf_counter)."""
+    client, out, tasks = Client(port), list[dict](), set[asyncio.Task]()
+    for i in range(int(rate * seconds)):
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(one(client, payloads[i % len(payloads)], scheduled, out))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    if tasks:
+        await asyncio.wait(tasks, timeout=60)
+    for _, writer, _ in client.idle:
+        writer.close()
+    return out
+
+
+def run(coroutine):
+    """asyncio.run, on uvloop when it is installed (the load generator needs the cheaper loop too)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+def capacity_sweep(port: int, payloads: list[bytes], seconds: float = 5.0) -> dict:
+    """Open loop at rising rates until < 90 % are answered 200 within the budget; the best goodput wins."""
+    steps = []
+    for rate in range(25, 1001, 25):
+        summary = summarise(run(open_loop(port, payloads, float(rate), seconds, time.perf_counter() + 0.1)), seconds)
+        steps.append({"rate": rate, **summary})
+        if summary["goodput_rps"] < 0.9 * rate:
+            break
+        time.sleep(1.0)
+    best = max(steps, key=lambda step: step["goodput_rps"])
+    return {"goodput_rps": best["goodput_rps"], "at_rate": best["rate"], "steps": steps}
+
+
+def p99(values: list[float]) -> float | None:
+    return round(float(np.percentile(values, 99)), 1) if values else None
+
+
+def summarise(results: list[dict], seconds: float) -> dict:
+    """Answers by class, admitted p99 (client side), goodput."""
+    classes: dict[str, int] = {}
+    for r in results:
+        classes[str(r["status"])] = classes.get(str(r["status"]), 0) + 1
+    ok = [r for r in results if r["status"] == 200]
+    within = [r for r in ok if r["ms"] <= BUDGET_MS]
+    return {
+        "requests": len(results),
+        "answers": classes,
+        "admitted_p50_ms": round(float(np.percentile([r["ms"] for r in ok], 50)), 1) if ok else None,
+        "admitted_p99_ms": p99([r["ms"] for r in ok]),
+        "admitted_server_p99_ms": p99([r["server_ms"] for r in ok]),
+        "shed_p99_ms": p99([r["ms"] for r in results if r["status"] == 429]),
+        "degraded_share": round(sum(r["tier"] != "ranker" for r in ok) / len(ok), 3) if ok else None,
+        "goodput_rps": round(len(within) / seconds, 1),
+        "goodput_server_side_rps": round(sum(r["server_ms"] <= BUDGET_MS for r in ok) / seconds, 1),
+        "errors": sorted({r["error"] for r in results if r["status"] == "error"})[:5],
+    }
+
+
+class RssSampler(threading.Thread):
+    """Peak VmRSS (MB) of a process, sampled every 0.5 s."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak_mb, self.stop = pid, 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.5):
+            try:
+                for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
+            except OSError:
+                return
+
+
+def start_service(model_root: Path, **env: str) -> tuple[subprocess.Popen, int]:
+    """`python -m app` on a free port, once /readyz answers 200."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    environ = {**os.environ, "JOBRANK_ARTIFACTS": str(model_root), "JOBRANK_LOG_LEVEL": "warning"}
+    environ |= {"JOBRANK_HOST": "127.0.0.1", "JOBRANK_PORT": str(port), **env}
+    process = subprocess.Popen([sys.executable, "-m", "app"], cwd=REPO, env=environ, stderr=subprocess.DEVNULL)
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    deadline = time.time() + 120
+    while not ready():
+        if time.time() > deadline:
+            process.kill()
+            raise SystemExit("error: the service did not become ready in 120 s")
+        time.sleep(0.3)
+    return process, port
+
+
+def index_jobs(port: int, catalogue: list[dict]) -> None:
+    for start in range(0, len(catalogue), 500):
+        response = httpx.put(
+            f"http://127.0.0.1:{port}/v1/jobs", json={"jobs": catalogue[start : start + 500]}, timeout=600
+        )
+        response.raise_for_status()
+
+
+async def overload_then_recover(port: int, payloads: list[bytes], rate: float, seconds: float) -> dict:
+    """The overload phase, then 40 req/s for 6 s; recovery p99 from 2 s after the overload ended."""
+    start = time.perf_counter() + 0.2
+    results = await open_loop(port, payloads, rate, seconds, start)
+    ended = start + seconds
+    after = await open_loop(port, payloads, 40.0, 6.0, max(ended, time.perf_counter()))
+    late = [r["ms"] for r in after if r["at"] >= ended + 2.0 and r["status"] == 200]
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        **summarise(results, seconds),
+        "recovery": {
+            "answers": summarise(after, 6.0)["answers"],
+            "p99_ms_first_2s": p99([r["ms"] for r in after if r["at"] < ended + 2.0 and r["status"] == 200]),
+            "p99_ms_after_2s": p99(late),
+        },
+    }
+
+
+def trickle(
+    port: int, stop: threading.Event, replies: list[bytes], every_s: float = 0.5, give_up_s: float = 60
+) -> None:
+    """A slow client: headers, then one body byte every ``every_s``, until the server answers or closes,
+    ``stop`` is set or ``give_up_s`` have passed; what the server sent goes to ``replies``."""
+    give_up = time.monotonic() + give_up_s
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"POST /v1/rank HTTP/1.1\r\nHost: slow\r\nContent-Length: 100000\r\n\r\n")
+        sock.settimeout(every_s)
+        while not stop.is_set() and time.monotonic() < give_up:
+            try:
+                sock.sendall(b" ")
+                data = sock.recv(65536)
+                replies.append(data)
+                if not data:
+                    return
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+
+def sigterm_scenario(model_root: Path, payloads: list[bytes], catalogue: list[dict]) -> dict:
+    """5 slow bodies + 50 req/s; SIGTERM at 3 s: exit code, time to exit, normal requests lost."""
+    process, port = start_service(model_root)
+    index_jobs(port, catalogue)
+    stop, slow_replies = threading.Event(), [list[bytes]() for _ in range(5)]
+    slow = [threading.Thread(target=trickle, args=(port, stop, r), daemon=True) for r in slow_replies]
+    for thread in slow:
+        thread.start()
+    signalled: dict[str, float | int] = {}
+
+    def send_sigterm() -> None:
+        time.sleep(3.0)
+        signalled["at"] = time.perf_counter()
+        process.send_signal(signal.SIGTERM)
+
+    def wait_exit() -> None:
+        try:
+            signalled["code"] = process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        signalled["exited"] = time.perf_counter()
+
+    killer, waiter = threading.Thread(target=send_sigterm), threading.Thread(target=wait_exit)
+    killer.start()
+    waiter.start()
+    results = run(open_loop(port, payloads, 50.0, 6.0, time.perf_counter() + 0.1))
+    killer.join()
+    waiter.join()
+    code, exit_s = signalled.get("code"), signalled["exited"] - signalled["at"]
+    stop.set()
+    before = [r for r in results if r["sent"] < signalled["at"]]
+    after = [r for r in results if r["sent"] >= signalled["at"]]
+    return {
+        "exit_code": code,
+        "exit_seconds_after_sigterm": round(exit_s, 2),
+        "grace_s": float(os.environ.get("JOBRANK_SHUTDOWN_GRACE_S", 20)),
+        "sent_before_sigterm": len(before),
+        "before_sigterm": summarise(before, 3.0)["answers"],
+        "lost_before_sigterm": sum(r["status"] == "error" for r in before),  # sent, never answered
+        "lost_how": [r["error"] for r in before if r["status"] == "error"][:5],
+        "after_sigterm": summarise(after, 3.0)["answers"],
+        "slow_clients": [r[0].split(b"\r\n")[0].decode() if r and r[0] else "closed" for r in slow_replies],
+    }
+
+
+def micro(body: dict) -> dict[str, float]:
+    """Median ms in this process: parsing the body (json / orjson) and making the answer (dict + json.dumps,
+    dict + orjson.dumps, or typed models + pydantic's dump as FastAPI's response_model path does)."""
+    from app.schemas import HeadScores, ModelRef, RankedJob, RankResponse, Timing
+    from benchmarks.timing import median_ms
+
+    raw, n = orjson.dumps(body), len(body["candidates"])
+    scores = {"relevance": 2.0, "engagement": 0.5}
+    items = [{"job_id": f"j{i}", "rank": i + 1, "score": 0.5, "scores": scores} for i in range(n)]
+    answer: dict[str, Any] = {"request_id": "r", "model": {"name": "m", "version": "v"}, "results": items}
+
+    def typed() -> str:
+        results = [
+            RankedJob(job_id=f"j{i}", rank=i + 1, score=0.5, scores=HeadScores(**scores), tier=None) for i in range(n)
+        ]
+        model, timing = ModelRef(name="m", version="v"), Timing(total_ms=1.0, budget_ms=50.0)
+        answer = RankResponse(
+            request_id="r", model=model, results=results, tier="ranker", degraded=False, timing=timing, explain=None
+        )
+        return answer.model_dump_json(exclude_none=True)
+
+    steps: dict[str, Any] = {"json.loads": lambda: json.loads(raw), "orjson.loads": lambda: orjson.loads(raw)}
+    steps |= {
+        "answer: dict + json.dumps": lambda: json.dumps(answer),
+        "answer: dict + orjson.dumps": lambda: orjson.dumps(answer),
+    }
+    steps["answer: typed + pydantic dump_json"] = typed
+    return {name: round(median_ms(fn, 300, warmup=20), 3) for name, fn in steps.items()} | {"body_bytes": len(raw)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=REPO / "artifacts" / "jobrank-ranker", help="model folder")
+    parser.add_argument("--data", type=Path, default=REPO / "data" / "tiny", help="generated dataset for requests")
+    parser.add_argument("--rates", type=float, nargs="+", help="offered req/s (default: 3x and 4x the capacity)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="duration of each overload")
+    parser.add_argument("--candidates", type=int, default=100)
+    parser.add_argument("--skip-sigterm", action="store_true")
+    parser.add_argument("--micro", action="store_true", help="only the in-process parse/answer micro-benchmark")
+    args = parser.parse_args(argv)
+    if not (args.data / "dataset.json").is_file():
+        raise SystemExit(f"error: {args.data}: no generated dataset (run `python -m training data --preset tiny`)")
+    bodies, catalogue = build_requests(args.data, 400, args.candidates)
+    if args.micro:
+        print(json.dumps(micro({**bodies[0], "budget_ms": BUDGET_MS})))
+        return 0
+    payloads = [orjson.dumps({**b, "budget_ms": BUDGET_MS}) for b in bodies]
+    process, port = start_service(args.model.parent)
+    rss = RssSampler(process.pid)
+    rss.start()
+    try:
+        index_jobs(port, catalogue)
+        run(open_loop(port, payloads, 20.0, 3.0, time.perf_counter()))  # warm-up
+        capacity = capacity_sweep(port, payloads)
+        rates = args.rates or [3 * capacity["goodput_rps"], 4 * capacity["goodput_rps"]]
+        overloads = [run(overload_then_recover(port, payloads, rate, args.seconds)) for rate in rates]
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        shed = [line for line in metrics.splitlines() if line.startswith("jobrank_shed_total")]
+    finally:
+        rss.stop.set()
+        process.terminate()
+        process.wait(30)
+    report = {
+        "budget_ms": BUDGET_MS,
+        "candidates": args.candidates,
+        "cpus": os.cpu_count(),
+        "capacity": capacity,
+        "overload": overloads,
+        "server_rss_peak_mb": round(rss.peak_mb, 1),
+        "server_shed_counts": shed,
+    }
+    if not args.skip_sigterm:
+        report["sigterm"] = sigterm_scenario(args.model.parent, payloads, catalogue)
+    out = REPO / "runs" / "benchmarks"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "overload.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"capacity: {capacity['goodput_rps']} req/s answered within {BUDGET_MS:g} ms (offered {capacity['at_rate']})")
+    for o in overloads:
+        print(
+            f"{o['rate']:.0f} req/s offered for {o['seconds']:g} s: answers {o['answers']}; admitted p99 "
+            f"{o['admitted_p99_ms']} ms (2x budget = {2 * BUDGET_MS:g}); goodput {o['goodput_rps']} req/s "
+            f"({o['goodput_rps'] / max(capacity['goodput_rps'], 1e-9):.0%} of capacity); after: p99 "
+            f"{o['recovery']['p99_ms_after_2s']} ms from 2 s on ({o['recovery']['p99_ms_first_2s']} ms before)"
+        )
+    print(f"server RSS peak: {report['server_rss_peak_mb']} MB")
+    if "sigterm" in report:
+        print(f"SIGTERM: {report['sigterm']}")
+    print(f"-> {out / 'overload.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
