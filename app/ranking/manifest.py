@@ -131,6 +131,8 @@ class Metrics(_Part):
     combined: Finite
     teacher_ndcg_at_10: Finite | None = Field(alias="teacher_ndcg@10")
     kept_vs_teacher: Finite | None
+    # The bar to beat: the rules (the judge's field path) on the same lists; absent in older manifests.
+    rules_ndcg_at_10: Finite | None = Field(default=None, alias="rules_ndcg@10", exclude_if=lambda v: v is None)
     held_out_lists: int = Field(ge=0)
     held_out_pairs: int = Field(ge=0)
     parity: Parity

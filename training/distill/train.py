@@ -219,6 +219,7 @@ def distill(
         "teachers": {
             name: teacher.get(name) for name in ("relevance teacher", "engagement teacher", "teachers blended")
         },
+        "rules": teacher.get("rules"),  # the bar to beat: the judge's field path on the same lists
         "shipped_variant": SHIPPED_VARIANT,
         "kept_vs_relevance_teacher": round(shipped_ndcg / teacher_ndcg, 4) if teacher_ndcg and shipped_ndcg else None,
         "scaling": scaling,

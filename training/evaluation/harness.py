@@ -4,11 +4,15 @@ Every model is evaluated on the same held-out members (split by member). Metrics
 
 * ``ndcg@5``, ``ndcg@10`` — vs the judge, graded gains 2^grade - 1, lists with no relevant job skipped;
 * ``mrr`` — reciprocal rank of the first job graded good or better (grade ≥ 3);
+* ``recall@10`` — share of the jobs graded good or better found in the top 10 (of as many as fit);
 * ``kendall_tau`` — mean per-list Kendall tau-b between score and grade;
 * ``engagement_auc``, ``engagement_logloss`` — vs observed apply/click, pooled over pairs (log loss
   only for models that output probabilities);
 * ``combined`` — NDCG@10 of the model's blended ranking against the policy's business blend
   (linear gains 0.7 · grade/4 + 0.3 · engaged), see POLICY.md.
+
+The same metrics are computed on every named split (``SPLITS``): the held-out lists as they are
+(in-distribution) and the generalisation splits built in training/data/generalisation.py.
 
 It imports no stage: a list is anything with ``grades`` and ``positive`` arrays (the data stage's
 ``CandidateList``), the blend anything with the policy's ``blend(grades, engagement)``.
@@ -23,7 +27,10 @@ from typing import Protocol
 
 import numpy as np
 
-from training.evaluation.metrics import kendall_tau_b, log_loss, ndcg_at_k, reciprocal_rank, roc_auc
+from training.evaluation.metrics import kendall_tau_b, log_loss, ndcg_at_k, recall_at_k, reciprocal_rank, roc_auc
+
+SPLITS = ("in-distribution", "unstructured", "held-out phrasings", "held-out occupations", "real titles")
+RELEVANT_GRADE = 3  # good or better: what recall@10 and MRR look for
 
 
 class LabelledList(Protocol):
@@ -70,18 +77,23 @@ def evaluate_model(lists: Sequence[LabelledList], scores: ModelScores, policy: B
         "ndcg@10": _mean([ndcg_at_k(s, lst.grades, 10) for s, lst in zip(relevance, lists, strict=False)]),
         "mrr": _mean(
             [
-                reciprocal_rank(s, lst.grades >= 3)
+                reciprocal_rank(s, lst.grades >= RELEVANT_GRADE)
                 for s, lst in zip(relevance, lists, strict=False)
-                if (lst.grades >= 3).any()
+                if (lst.grades >= RELEVANT_GRADE).any()
             ]
+        ),
+        "recall@10": _mean(
+            [recall_at_k(s, lst.grades >= RELEVANT_GRADE, 10) for s, lst in zip(relevance, lists, strict=False)]
         ),
         "kendall_tau": _mean([kendall_tau_b(s, lst.grades) for s, lst in zip(relevance, lists, strict=False)]),
     }
     known = [~np.isnan(lst.positive) for lst in lists]
-    labels = np.concatenate([lst.positive[k] for lst, k in zip(lists, known, strict=False)])
-    predicted = np.concatenate([s[k] for s, k in zip(engagement, known, strict=False)])
+    labels = np.concatenate([lst.positive[k] for lst, k in zip(lists, known, strict=False)] or [np.zeros(0)])
+    predicted = np.concatenate([s[k] for s, k in zip(engagement, known, strict=False)] or [np.zeros(0)])
     metrics["engagement_auc"] = roc_auc(predicted, labels)
-    metrics["engagement_logloss"] = log_loss(predicted, labels) if scores.probabilities else float("nan")
+    metrics["engagement_logloss"] = (
+        log_loss(predicted, labels) if scores.probabilities and len(labels) else float("nan")
+    )
     metrics["combined"] = _mean(
         [
             ndcg_at_k(s, policy.blend(lst.grades, np.nan_to_num(lst.positive)), 10, exponential=False)

@@ -62,6 +62,17 @@ def reciprocal_rank(scores: np.ndarray, relevant: np.ndarray) -> float:
     return 1.0 / (hits[0] + 1) if len(hits) else 0.0
 
 
+def recall_at_k(scores: np.ndarray, relevant: np.ndarray, k: int) -> float:
+    """Share of the relevant items ranked in the top k, out of as many as fit there:
+    hits / min(k, #relevant); NaN when nothing is relevant."""
+    relevant = np.asarray(relevant, dtype=bool)
+    total = int(relevant.sum())
+    if total == 0:
+        return float("nan")
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")[:k]
+    return float(relevant[order].sum() / min(k, total))
+
+
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """Area under the ROC curve (ties count half), via the rank-sum formula; NaN if one class is missing."""
     scores = np.asarray(scores, dtype=np.float64)

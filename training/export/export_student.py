@@ -44,6 +44,7 @@ from training.export.golden import add_golden, golden_requests
 from training.export.graphs import export_features, export_interaction, export_tower, fuse_transformer, quantize_int8
 from training.export.manifest_writer import (
     MODEL_NAME,
+    evaluated_ndcg,
     held_out_metrics,
     model_spec,
     read_cards,
@@ -194,6 +195,7 @@ def export_student(
     if not test_lists:
         raise TrainingError(f"{data_dir}: no held-out (test split) lists to check the export on")
     teacher = teacher_ndcg(runs)
+    rules = evaluated_ndcg(runs, "rules")
     sample = test_lists[:PARITY_LISTS]
     reference = torch_scores(student, tokenizer, sample, cfg, policy)
     created = dt.datetime.now(dt.UTC)
@@ -211,7 +213,7 @@ def export_student(
             policy,
         )
         pairs = int(sum(len(lst) for lst in test_lists))
-        typed = held_out_metrics(held_out, teacher, len(test_lists), pairs, check)
+        typed = held_out_metrics(held_out, teacher, len(test_lists), pairs, check, rules)
         write_manifest(folder, spec, precision, typed, golden_requests(model), cards, created)
         check_golden(StudentModel.load(folder, threads), load_manifest(folder).golden)  # what the service will check
         metrics = typed.model_dump(mode="json", by_alias=True, exclude={"parity"})

@@ -74,29 +74,43 @@ def model_spec(cfg: StudentConfig, policy: Policy, version: str = "unpublished")
     )
 
 
-def teacher_ndcg(runs: Path) -> float | None:
-    """The relevance teacher's held-out NDCG@10 from runs/<preset>/eval/metrics.json (null there: None)."""
+def evaluated_ndcg(runs: Path, model: str = "relevance teacher") -> float | None:
+    """A model's held-out NDCG@10 from runs/<preset>/eval/metrics.json (null or absent there: None)."""
     path = runs / "eval" / "metrics.json"
     if not path.is_file():
         raise TrainingError(f"{path}: no teacher evaluation (run `python -m training evaluate` first)")
-    value = json.loads(path.read_text(encoding="utf-8"))["models"]["relevance teacher"].get("ndcg@10")
+    value = json.loads(path.read_text(encoding="utf-8"))["models"].get(model, {}).get("ndcg@10")
     return None if value is None else float(value)
 
 
+def teacher_ndcg(runs: Path) -> float | None:
+    """The relevance teacher's held-out NDCG@10 from runs/<preset>/eval/metrics.json (null there: None)."""
+    return evaluated_ndcg(runs, "relevance teacher")
+
+
 def held_out_metrics(
-    held_out: dict[str, float], teacher: float | None, lists: int, pairs: int, parity: dict[str, float]
+    held_out: dict[str, float],
+    teacher: float | None,
+    lists: int,
+    pairs: int,
+    parity: dict[str, float],
+    rules: float | None = None,
 ) -> Metrics:
     """The manifest's metrics: the held-out figures (rounded; NaN -> null), how much of the teacher's
-    NDCG@10 the student kept (null without a teacher figure), the list counts and the parity check."""
+    NDCG@10 the student kept (null without a teacher figure), the rules' NDCG@10 on the same lists,
+    the list counts and the parity check."""
 
     def clean(value: float) -> float | None:
         return None if math.isnan(value) else round(value, 4)
 
-    metrics: dict[str, Any] = {key: clean(value) for key, value in held_out.items()}
+    # The manifest keeps the metrics its schema names (the harness computes more, e.g. recall@10).
+    known = {field.alias or name for name, field in Metrics.model_fields.items()}
+    metrics: dict[str, Any] = {key: clean(value) for key, value in held_out.items() if key in known}
     kept = None if not teacher or metrics.get("ndcg@10") is None else round(metrics["ndcg@10"] / teacher, 4)
     metrics |= {
         "teacher_ndcg@10": teacher,
         "kept_vs_teacher": kept,
+        "rules_ndcg@10": rules,
         "held_out_lists": lists,
         "held_out_pairs": pairs,
         "parity": parity,

@@ -1,5 +1,6 @@
-"""Baselines every model must beat: random, lexical (BM25 over skills and title), and the
-off-the-shelf pretrained encoder used zero-shot (cosine of member and job embeddings)."""
+"""Baselines every model must beat: random, lexical (BM25 over skills and title), the
+off-the-shelf pretrained encoder used zero-shot (cosine of member and job embeddings), and the
+rules: the judge's field path, which reads only the request fields (no latent truth)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ import numpy as np
 
 from app.domain.featurize import job_text, member_text, strip_boilerplate
 from app.domain.schemas import Job
+from app.domain.skills import default_lexicon
 from training.data.lists import CandidateList
+from training.data.taxonomy import default_taxonomy
+from training.policy.canonicalize import FieldCanonicalizer
+from training.policy.judge import FUNCTION_SAME_FAMILY, FUNCTION_SAME_OCCUPATION, judge
+from training.policy.policy import Policy, default_policy
 
 _WORD = re.compile(r"[a-z0-9+#]+")
 
@@ -74,3 +80,36 @@ def zero_shot_scores(lists: list[CandidateList], batch_size: int = 64, max_lengt
     job_vectors = dict(zip(ids, embed([job_text(jobs[i]) for i in ids]), strict=False))
     member_vectors = embed([member_text(lst.member) for lst in lists])
     return [np.array([job_vectors[j.job_id] @ member_vectors[i] for j in lst.jobs]) for i, lst in enumerate(lists)]
+
+
+# Tie-breakers inside a grade, together < 1 so the grade always dominates.
+_COVERAGE_WEIGHT = 0.1
+_FUNCTION_BONUS = {FUNCTION_SAME_OCCUPATION: 0.05, FUNCTION_SAME_FAMILY: 0.025}
+
+
+def rules_scores(
+    lists: list[CandidateList], policy: Policy | None = None, canonicalizer: FieldCanonicalizer | None = None
+) -> list[np.ndarray]:
+    """The judge's field path as a ranker: each pair's grade under the policy, computed from the
+    member's and job's schema fields through the canonicaliser (never the generator's truth);
+    ties broken by required-skill coverage, then by function (same occupation > same family).
+
+    score = grade + 0.1 * coverage + {0.05 same occupation, 0.025 same family, 0 other}
+    """
+    policy = policy or default_policy()
+    canon = canonicalizer or FieldCanonicalizer(default_taxonomy(), default_lexicon())
+    job_views = {}
+    out = []
+    for candidate_list in lists:
+        member = candidate_list.member
+        member_view = canon.member_view(member)
+        scores = []
+        for job in candidate_list.jobs:
+            if job.job_id not in job_views:
+                job_views[job.job_id] = canon.job_view(job)
+            verdict = judge(member, job, member_view, job_views[job.job_id], policy)
+            scores.append(
+                verdict.grade + _COVERAGE_WEIGHT * verdict.coverage + _FUNCTION_BONUS.get(verdict.function, 0.0)
+            )
+        out.append(np.array(scores))
+    return out

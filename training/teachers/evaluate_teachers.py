@@ -1,8 +1,12 @@
-"""`python -m training evaluate`: teachers vs baselines on held-out members; metrics.json, a PNG and a table.
+"""`python -m training evaluate`: every model and the rules on every split; metrics.json, a PNG and tables.
 
-Reads the test-split teacher scores written by `score-teachers` and evaluates, on exactly those
-members' candidate lists: random, lexical (BM25), zero-shot pretrained encoder, the relevance
-teacher, the engagement teacher, and both teachers blended by the policy's business blend.
+On each split of the harness (in-distribution = the held-out members' lists; unstructured,
+held-out phrasings, held-out occupations, real titles: see training/data/generalisation.py) it
+evaluates random, lexical (BM25), the zero-shot pretrained encoder, the rules (the judge's field
+path: request fields only, no latent truth), the relevance teacher, the engagement teacher, both
+teachers blended by the policy's business blend, and the shipped student (through the service's
+ONNX runtime). In-distribution teacher scores are the shards `score-teachers` wrote; on the other
+splits the teachers score the pairs here. The pipeline's teacher stage evaluates in-distribution only.
 """
 
 from __future__ import annotations
@@ -17,13 +21,16 @@ import numpy as np
 
 from training.cli import add_run_arguments, resolve_run
 from training.config import ListsConfig, save_config
+from training.data.dataset import load_dataset
+from training.data.generalisation import load_benchmark_sets
 from training.data.lists import CandidateList, load_lists
-from training.evaluation.harness import ModelScores, evaluate_model
+from training.evaluation.harness import SPLITS, ModelScores, evaluate_model
 from training.policy.policy import Policy, load_policy
 from training.teachers import baselines
 from training.teachers.score import read_scores
+from training.teachers.split_scores import build_splits, pairs_of, rounded, score_rows, student_scores_on
 
-METRICS = ("ndcg@5", "ndcg@10", "mrr", "kendall_tau", "engagement_auc", "engagement_logloss", "combined")
+METRICS = ("ndcg@10", "recall@10", "mrr", "kendall_tau", "engagement_auc", "engagement_logloss", "combined")
 
 
 def teacher_scores(lists: list[CandidateList], rows: list[dict], policy: Policy) -> dict[str, ModelScores]:
@@ -44,12 +51,21 @@ def teacher_scores(lists: list[CandidateList], rows: list[dict], policy: Policy)
 
 def format_table(results: dict[str, dict[str, float]]) -> str:
     """A plain-text table, one row per model."""
-    header = f"{'model':<22}" + "".join(f"{m:>20}" for m in METRICS)
+    header = f"{'model':<30}" + "".join(f"{m:>19}" for m in METRICS)
     lines = [header, "-" * len(header)]
     for name, metrics in results.items():
-        cells = "".join(f"{'—' if math.isnan(metrics[m]) else format(metrics[m], '.4f'):>20}" for m in METRICS)
-        lines.append(f"{name:<22}{cells}")
+        cells = "".join(f"{'—' if math.isnan(metrics[m]) else format(metrics[m], '.4f'):>19}" for m in METRICS)
+        lines.append(f"{name:<30}{cells}")
     return "\n".join(lines)
+
+
+_COLOURS = {"rules": "#d62728", "relevance teacher": "#1f77b4", "engagement teacher": "#ff7f0e"}
+
+
+def _colour(name: str) -> str:
+    if name.startswith("student"):
+        return "#9467bd"
+    return _COLOURS.get(name, "#2ca02c" if "teacher" in name else "#999999")
 
 
 def plot(results: dict[str, dict[str, float]], path: Path) -> None:
@@ -66,9 +82,7 @@ def plot(results: dict[str, dict[str, float]], path: Path) -> None:
         (axes[1], "engagement_auc", "Engagement ROC-AUC"),
     ):
         values = [results[n][metric] for n in names]
-        bars = ax.bar(
-            range(len(names)), values, color=["#999999"] * 3 + ["#1f77b4", "#ff7f0e", "#2ca02c"][: len(names) - 3]
-        )
+        bars = ax.bar(range(len(names)), values, color=[_colour(n) for n in names])
         ax.set_xticks(range(len(names)), names, rotation=25, ha="right")
         ax.set_title(title)
         ax.set_ylim(0, 1)
@@ -79,33 +93,74 @@ def plot(results: dict[str, dict[str, float]], path: Path) -> None:
     plt.close(fig)
 
 
-def evaluate(data_dir: Path, runs: Path, cfg: ListsConfig, policy: Policy) -> dict:
-    """Evaluate teachers and baselines; writes metrics.json and ndcg_auc.png to runs/eval."""
+DEFAULT_STUDENT = Path("artifacts/jobrank-ranker")
+
+
+def evaluate(
+    data_dir: Path,
+    runs: Path,
+    cfg: ListsConfig,
+    policy: Policy,
+    splits: tuple[str, ...] = ("in-distribution",),
+    student: Path | None = None,
+    split_lists: int | None = None,
+    with_teachers: bool = True,
+) -> dict:
+    """Evaluate the baselines, the rules, the teachers (and an exported student) on every split asked
+    for (the generalisation splits on ``split_lists`` lists, default as many as in-distribution);
+    writes metrics.json and ndcg_auc.png (in-distribution) to runs/eval."""
     started = time.perf_counter()
-    lists = load_lists(data_dir, ("test",), cfg.score_test_members, seed=cfg.seed)
-    rows = read_scores(runs / "teacher_scores", "test", lists)
-    results = {
-        "random": evaluate_model(lists, ModelScores(baselines.random_scores(lists, cfg.seed)), policy),
-        "lexical (BM25)": evaluate_model(lists, ModelScores(baselines.lexical_scores(lists)), policy),
-        "zero-shot MiniLM": evaluate_model(lists, ModelScores(baselines.zero_shot_scores(lists)), policy),
-    }
-    for name, scores in teacher_scores(lists, rows, policy).items():
-        results[name] = evaluate_model(lists, scores, policy)
+    data = load_dataset(data_dir)
+    held_out = load_lists(data, ("test",), cfg.score_test_members, seed=cfg.seed)
+    lists_by_split = build_splits(data, held_out, splits, policy, split_lists or cfg.score_test_members, cfg.seed)
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for split, lists in lists_by_split.items():
+        teachers: dict[str, ModelScores] = {}
+        if with_teachers:
+            rows = read_scores(runs / "teacher_scores", "test", lists) if split == "in-distribution" else None
+            teachers = teacher_scores(lists, rows or score_rows(lists, runs / "teachers"), policy)
+        models = {
+            "random": ModelScores(baselines.random_scores(lists, cfg.seed)),
+            "lexical (BM25)": ModelScores(baselines.lexical_scores(lists)),
+            "zero-shot MiniLM": ModelScores(baselines.zero_shot_scores(lists)),
+            "rules": ModelScores(baselines.rules_scores(lists, policy)),
+            **teachers,
+        }
+        if student is not None:
+            models[f"student ({student.name})"] = student_scores_on(lists, student)
+        results[split] = {name: evaluate_model(lists, scores, policy) for name, scores in models.items()}
     out = runs / "eval"
     out.mkdir(parents=True, exist_ok=True)
     report = {
         "split": "test (held-out members)",
-        "lists": len(lists),
-        "pairs": int(sum(len(lst) for lst in lists)),
+        "lists": len(held_out),
+        "pairs": pairs_of(held_out),
         "blend": {"relevance": policy.blend_relevance, "engagement": policy.blend_engagement},
-        "models": {
-            name: {k: (None if math.isnan(v) else round(v, 4)) for k, v in m.items()} for name, m in results.items()
+        "models": {name: rounded(m) for name, m in results["in-distribution"].items()}
+        if "in-distribution" in results
+        else {},
+        "splits": {
+            split: {
+                "lists": len(lists_by_split[split]),
+                "pairs": pairs_of(lists_by_split[split]),
+                "models": {name: rounded(m) for name, m in results[split].items()},
+            }
+            for split in results
         },
+        "student": str(student) if student is not None else None,
+        "teachers": with_teachers,
+        "attribution": load_benchmark_sets()["attribution"],
         "seconds": round(time.perf_counter() - started, 1),
     }
     (out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    plot(results, out / "ndcg_auc.png")
-    report["table"] = format_table(results)
+    if "in-distribution" in results:
+        plot(results["in-distribution"], out / "ndcg_auc.png")
+    report["tables"] = {
+        split: f"{split}: {report['splits'][split]['lists']} lists, {report['splits'][split]['pairs']} pairs\n"
+        + format_table(models)
+        for split, models in results.items()
+    }
+    report["table"] = "\n\n".join(report["tables"].values())
     return report
 
 
@@ -113,11 +168,42 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the evaluate stage."""
     parser = argparse.ArgumentParser(prog="python -m training evaluate", description=__doc__.splitlines()[0])
     add_run_arguments(parser, progress=False, policy=True)
+    parser.add_argument(
+        "--split", action="append", choices=SPLITS, help="evaluate only this split (repeatable; default: all)"
+    )
+    parser.add_argument(
+        "--student",
+        type=Path,
+        help=f"exported student folder to score through the service runtime (default: {DEFAULT_STUDENT}, if present)",
+    )
+    parser.add_argument(
+        "--no-teachers", action="store_true", help="leave the teachers out (e.g. before they are trained)"
+    )
+    parser.add_argument(
+        "--split-lists",
+        type=int,
+        metavar="N",
+        help="lists per generalisation split (default: lists.score_test_members, as in-distribution)",
+    )
     args = parser.parse_args(argv)
+    if args.split_lists is not None and args.split_lists < 1:
+        parser.error("--split-lists must be at least 1")
     run = resolve_run(args)
     runs = save_config(run.config, run.runs).parent
-    report = evaluate(run.data, runs, run.config.lists, load_policy(args.policy))
-    print(f"held-out members: {report['lists']} lists, {report['pairs']} pairs")
+    student = args.student if args.student is not None else DEFAULT_STUDENT
+    if not (student / "manifest.json").is_file():
+        student = None
+    splits = tuple(args.split or SPLITS)
+    report = evaluate(
+        run.data,
+        runs,
+        run.config.lists,
+        load_policy(args.policy),
+        splits,
+        student,
+        args.split_lists,
+        not args.no_teachers,
+    )
     print(report["table"])
     print(f"-> {runs / 'eval' / 'metrics.json'}, {runs / 'eval' / 'ndcg_auc.png'}")
     return 0

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from training.evaluation.metrics import kendall_tau_b, quadratic_weighted_kappa
+from training.evaluation.metrics import kendall_tau_b, quadratic_weighted_kappa, recall_at_k
 
 
 def test_kendall_tau_hand_computed():
@@ -57,3 +57,11 @@ def test_roc_auc_and_log_loss():
     assert math.isnan(roc_auc(np.array([0.2, 0.3]), np.array([1, 1])))
     assert log_loss(np.array([0.5, 0.5]), np.array([0, 1])) == pytest.approx(math.log(2))
     assert log_loss(np.array([0.9, 0.2]), np.array([1, 0])) == pytest.approx(-(math.log(0.9) + math.log(0.8)) / 2)
+
+
+def test_recall_at_k_counts_relevant_items_in_the_top_k_of_as_many_as_fit():
+    scores = np.array([0.9, 0.8, 0.7, 0.6])
+    assert recall_at_k(scores, np.array([1, 0, 0, 1]), 2) == pytest.approx(0.5)
+    assert recall_at_k(scores, np.array([1, 1, 1, 0]), 2) == pytest.approx(1.0)  # only 2 fit in the top 2
+    assert recall_at_k(-scores, np.array([1, 1, 0, 0]), 2) == pytest.approx(0.0)
+    assert math.isnan(recall_at_k(scores, np.zeros(4), 2))

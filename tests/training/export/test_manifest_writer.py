@@ -16,7 +16,7 @@ from tests.app.ranking.model_folders import SHIPPED, copy_model, needs_model, re
 from training.config import load_config
 from training.errors import TrainingError
 from training.export.golden import add_golden
-from training.export.manifest_writer import held_out_metrics, model_spec, teacher_ndcg, write_manifest
+from training.export.manifest_writer import evaluated_ndcg, held_out_metrics, model_spec, teacher_ndcg, write_manifest
 from training.policy.policy import load_policy
 
 REPO = Path(__file__).resolve().parents[3]
@@ -49,6 +49,18 @@ def test_a_null_teacher_ndcg_does_not_crash_the_metrics(tmp_path):
     assert metrics.engagement_logloss is None and metrics.ndcg_at_5 == 0.8123  # NaN -> null, rounded
     with_teacher = held_out_metrics(HELD_OUT, 0.64, lists=2, pairs=20, parity=PARITY)
     assert with_teacher.kept_vs_teacher == 1.25 and math.isclose(with_teacher.teacher_ndcg_at_10 or 0, 0.64)
+
+
+def test_the_rules_ndcg_is_carried_and_harness_only_metrics_are_left_out(tmp_path):
+    (tmp_path / "eval").mkdir()
+    models = {"relevance teacher": {"ndcg@10": 0.8}, "rules": {"ndcg@10": 0.9}}
+    (tmp_path / "eval" / "metrics.json").write_text(json.dumps({"models": models}))
+    rules = evaluated_ndcg(tmp_path, "rules")
+    metrics = held_out_metrics({**HELD_OUT, "recall@10": 0.5}, 0.8, lists=2, pairs=20, parity=PARITY, rules=rules)
+    assert metrics.rules_ndcg_at_10 == 0.9
+    assert "recall@10" not in metrics.model_dump(by_alias=True)
+    (tmp_path / "eval" / "metrics.json").write_text(json.dumps({"models": {"relevance teacher": {"ndcg@10": 0.8}}}))
+    assert evaluated_ndcg(tmp_path, "rules") is None  # an evaluation from before the rules row
 
 
 def test_a_missing_teacher_evaluation_is_one_readable_error(tmp_path):
