@@ -49,7 +49,9 @@ def _pay_attraction(member: Member, job: Job) -> float:
         return -0.2
     if member.min_salary is None or member.min_salary.currency != job.salary.currency or member.min_salary.amount <= 0:
         return 0.2
-    ratio = annual_amount(job.salary.max, job.salary.period) / annual_amount(member.min_salary.amount, member.min_salary.period)
+    ratio = annual_amount(job.salary.max, job.salary.period) / annual_amount(
+        member.min_salary.amount, member.min_salary.period
+    )
     return max(-1.5, min(1.5, 3.0 * math.log(max(ratio, 1e-6))))
 
 

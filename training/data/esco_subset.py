@@ -74,7 +74,11 @@ def build(esco_dir: Path, spec_path: Path = SPEC_PATH) -> dict:
             if row["ISCOGROUPCODE"] not in family["isco_groups"]:
                 problems.append(f"{family_id}: '{label}' is in ISCO group {row['ISCOGROUPCODE']}, not in the family")
             skills = [skill_id(s) for s in occ["skills"]]
-            problems += [f"{label}: unknown skill '{s}'" for s, sid in zip(occ["skills"], skills) if sid not in lexicon.skills]
+            problems += [
+                f"{label}: unknown skill '{s}'"
+                for s, sid in zip(occ["skills"], skills, strict=True)
+                if sid not in lexicon.skills
+            ]
             occupations.append(
                 {
                     "id": row["CODE"],
@@ -97,7 +101,9 @@ def build(esco_dir: Path, spec_path: Path = SPEC_PATH) -> dict:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the esco-subset stage."""
     parser = argparse.ArgumentParser(prog="python -m training esco-subset", description=__doc__.splitlines()[0])
-    parser.add_argument("--esco-dir", type=Path, default=DEFAULT_ESCO_DIR, help="folder with ESCO occupations.csv and ISCOGroups.csv")
+    parser.add_argument(
+        "--esco-dir", type=Path, default=DEFAULT_ESCO_DIR, help="folder with ESCO occupations.csv and ISCOGroups.csv"
+    )
     parser.add_argument("--out", type=Path, default=OUTPUT_PATH, help="where to write occupations.json")
     args = parser.parse_args(argv)
     if not (args.esco_dir / "occupations.csv").is_file():

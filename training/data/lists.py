@@ -7,9 +7,9 @@ labels.jsonl are line-aligned), selected by member split.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -46,7 +46,9 @@ def iter_lists(data: Dataset, splits: tuple[str, ...] = ("train",), seed: int = 
     for pair in data.pairs():
         number, label = next(labels, (None, None))
         if label is None or (label["member_id"], label["job_id"]) != (pair.member_id, pair.job_id):
-            raise DataFileError(f"{labels_path}:{number}: labels are not line-aligned with {layout.PAIRS}; re-run judge")
+            raise DataFileError(
+                f"{labels_path}:{number}: labels are not line-aligned with {layout.PAIRS}; re-run judge"
+            )
         if rows and rows[-1][0].member_id != pair.member_id:
             done.add(rows[-1][0].member_id)
             yield from _emit(data, rows, splits, seed)
@@ -70,8 +72,9 @@ def _emit(data: Dataset, rows: list, splits: tuple[str, ...], seed: int) -> Iter
     )
 
 
-def load_lists(source: str | Path | Dataset, splits: tuple[str, ...], max_members: int | None = None,
-               seed: int = 0) -> list[CandidateList]:
+def load_lists(
+    source: str | Path | Dataset, splits: tuple[str, ...], max_members: int | None = None, seed: int = 0
+) -> list[CandidateList]:
     """The first ``max_members`` candidate lists of the given splits, in file order. Pass a loaded
     Dataset when reading several splits, so its members and jobs are parsed once."""
     data = source if isinstance(source, Dataset) else load_dataset(source)

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from app.domain.schemas import (
+    SENIORITY_ORDER,
     EmploymentType,
     Job,
     Location,
     Member,
     MinSalary,
-    SENIORITY_ORDER,
     PayPeriod,
     SalaryRange,
     Seniority,
@@ -28,11 +28,11 @@ from app.domain.schemas import (
     WorkplaceType,
 )
 from app.domain.skills import SkillLexicon
+from training.config import DataConfig
 from training.data import world
+from training.data.canonical_view import CanonicalView
 from training.data.taxonomy import Occupation, Taxonomy
 from training.data.text_noise import add_typos, join_list, surface, title_variant
-from training.config import DataConfig
-from training.data.canonical_view import CanonicalView
 
 T = TypeVar("T")
 
@@ -158,7 +158,9 @@ class MarketplaceGenerator:
             occupation, country, city = near.occupation, world.COUNTRY_BY_CODE[near.country], near.city
         family = self.taxonomy.families[occupation.family]
         seniority = self._seniority(rng, occupation) if near is None else near.seniority
-        company = rng.choices(self.companies[occupation.family], weights=[c.popularity for c in self.companies[occupation.family]])[0]
+        company = rng.choices(
+            self.companies[occupation.family], weights=[c.popularity for c in self.companies[occupation.family]]
+        )[0]
         if not family.remote_friendly:
             workplace = _weighted(rng, {WorkplaceType.onsite: 92, WorkplaceType.hybrid: 5, WorkplaceType.remote: 3})
         else:
@@ -191,15 +193,27 @@ class MarketplaceGenerator:
             period = self._period(rng, occupation, country)
             base = self._pay(occupation, seniority, country) * math.exp(rng.gauss(0, 0.15))
             salary = SalaryRange(
-                min=self._in_period(base * 0.88, period), max=self._in_period(base * 1.15, period),
-                currency=country.currency, period=period,
+                min=self._in_period(base * 0.88, period),
+                max=self._in_period(base * 1.15, period),
+                currency=country.currency,
+                period=period,
             )
         if seniority is Seniority.intern:
             employment = EmploymentType.internship
         elif family.hourly:
-            employment = _weighted(rng, {EmploymentType.full_time: 55, EmploymentType.part_time: 30, EmploymentType.temporary: 10, EmploymentType.contract: 5})
+            employment = _weighted(
+                rng,
+                {
+                    EmploymentType.full_time: 55,
+                    EmploymentType.part_time: 30,
+                    EmploymentType.temporary: 10,
+                    EmploymentType.contract: 5,
+                },
+            )
         else:
-            employment = _weighted(rng, {EmploymentType.full_time: 82, EmploymentType.contract: 13, EmploymentType.part_time: 5})
+            employment = _weighted(
+                rng, {EmploymentType.full_time: 82, EmploymentType.contract: 13, EmploymentType.part_time: 5}
+            )
 
         job = Job(
             job_id=f"j{index:07d}",
@@ -217,24 +231,37 @@ class MarketplaceGenerator:
             industry=rng.choice(family.industries),
             posted_at=posted_at,
         )
-        return job, JobTruth(job.job_id, occupation.id, occupation.family, tuple(required), tuple(preferred), company.popularity)
+        return job, JobTruth(
+            job.job_id, occupation.id, occupation.family, tuple(required), tuple(preferred), company.popularity
+        )
 
     def _job_description(self, rng, occupation, title, company, city, required, only_in_text, preferred) -> str:
         family = self.taxonomy.families[occupation.family]
         about = rng.choice(world.COMPANY_BLURBS).format(
-            company=company.name, industry=rng.choice(family.industries).lower(), year=rng.randint(1950, 2020), n=rng.randint(2, 90)
+            company=company.name,
+            industry=rng.choice(family.industries).lower(),
+            year=rng.randint(1950, 2020),
+            n=rng.randint(2, 90),
         )
         role = rng.choice(world.ROLE_INTROS).format(title=title, team=rng.choice(world.TEAMS), city=city)
         mentioned = list(dict.fromkeys(only_in_text + rng.sample(required, k=min(len(required), rng.randint(1, 3)))))
         rng.shuffle(mentioned)
         years = rng.randint(1, 8)
-        requirements = f"{rng.choice(world.REQUIREMENT_INTROS)} {years}+ years of experience with " + join_list(
-            rng, [surface(rng, self.lexicon, s) for s in mentioned]
-        ) + "."
+        requirements = (
+            f"{rng.choice(world.REQUIREMENT_INTROS)} {years}+ years of experience with "
+            + join_list(rng, [surface(rng, self.lexicon, s) for s in mentioned])
+            + "."
+        )
         sections = [about, role, occupation.description, requirements]
         if preferred and rng.random() < 0.6:
-            sections.append(f"{rng.choice(world.NICE_INTROS)} {join_list(rng, [surface(rng, self.lexicon, s) for s in preferred])}.")
-        tail = [rng.choice(world.BENEFITS), rng.choice(world.EEO_STATEMENTS).format(company=company.name), rng.choice(world.APPLY_LINES)]
+            sections.append(
+                f"{rng.choice(world.NICE_INTROS)} {join_list(rng, [surface(rng, self.lexicon, s) for s in preferred])}."
+            )
+        tail = [
+            rng.choice(world.BENEFITS),
+            rng.choice(world.EEO_STATEMENTS).format(company=company.name),
+            rng.choice(world.APPLY_LINES),
+        ]
         rng.shuffle(tail)
         # Boilerplate sometimes sits in the middle, as in real postings.
         cut = rng.randint(2, len(sections))
@@ -275,11 +302,23 @@ class MarketplaceGenerator:
 
         authorization = list(world.EU_COUNTRIES) if country.code in world.EU_COUNTRIES else [country.code]
         if rng.random() < 0.12:
-            authorization.append(rng.choice([c.code for c in world.COUNTRIES if c.code not in authorization] or [country.code]))
+            authorization.append(
+                rng.choice([c.code for c in world.COUNTRIES if c.code not in authorization] or [country.code])
+            )
         if not family.remote_friendly:
-            preference = _weighted(rng, {WorkplacePreference.any: 60, WorkplacePreference.onsite: 33, WorkplacePreference.remote: 7})
+            preference = _weighted(
+                rng, {WorkplacePreference.any: 60, WorkplacePreference.onsite: 33, WorkplacePreference.remote: 7}
+            )
         else:
-            preference = _weighted(rng, {WorkplacePreference.any: 35, WorkplacePreference.hybrid: 25, WorkplacePreference.remote: 27, WorkplacePreference.onsite: 13})
+            preference = _weighted(
+                rng,
+                {
+                    WorkplacePreference.any: 35,
+                    WorkplacePreference.hybrid: 25,
+                    WorkplacePreference.remote: 27,
+                    WorkplacePreference.onsite: 13,
+                },
+            )
         relocation = rng.random() < 0.3
 
         min_salary = None
@@ -305,13 +344,24 @@ class MarketplaceGenerator:
         else:
             extras = rng.randrange(4)
             company = rng.choice(self.companies[occupation.family]).name
-            headline = {0: title, 1: f"{title} at {company}", 2: f"{title} | {join_list(rng, skill_list[:2])}", 3: f"{title} - {years:g} years"}[extras]
+            headline = {
+                0: title,
+                1: f"{title} at {company}",
+                2: f"{title} | {join_list(rng, skill_list[:2])}",
+                3: f"{title} - {years:g} years",
+            }[extras]
 
         industry = rng.choice(family.industries)
-        summary_parts = [rng.choice(world.SUMMARY_OPENERS).format(title=title.lower(), years=f"{years:g}", industry=industry)]
+        summary_parts = [
+            rng.choice(world.SUMMARY_OPENERS).format(title=title.lower(), years=f"{years:g}", industry=industry)
+        ]
         mentioned = only_in_summary + rng.sample(in_list, k=min(len(in_list), rng.randint(0, 2)))
         if mentioned:
-            summary_parts.append(rng.choice(world.SUMMARY_SKILL_LINES).format(skills=join_list(rng, [surface(rng, self.lexicon, s) for s in mentioned])))
+            summary_parts.append(
+                rng.choice(world.SUMMARY_SKILL_LINES).format(
+                    skills=join_list(rng, [surface(rng, self.lexicon, s) for s in mentioned])
+                )
+            )
         summary_parts.append(rng.choice(world.SUMMARY_CLOSERS))
         summary = add_typos(rng, " ".join(p for p in summary_parts if p), cfg.typo_rate)
 

@@ -46,7 +46,11 @@ class CatalogueIndex:
         share_family = rng.uniform(0.25, 0.35)
         everywhere = range(len(self.jobs))
         pools = [
-            (share_same, self.by_occupation_country.get((truth.occupation, country)), self.by_occupation[truth.occupation]),
+            (
+                share_same,
+                self.by_occupation_country.get((truth.occupation, country)),
+                self.by_occupation[truth.occupation],
+            ),
             (share_family, self.by_family_country.get((truth.family, country)), self.by_family[truth.family]),
             (1.0, self.by_country.get(country), everywhere),
         ]

@@ -13,8 +13,8 @@ import json
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from tqdm import tqdm
 
@@ -22,10 +22,10 @@ from app.domain.schemas import Job, Member
 from app.domain.skills import default_lexicon
 from training.config import DataConfig
 from training.data import dataset as layout
-from training.data.engagement import ACTIONS, POSITIVE_ACTIONS, simulate_action
 from training.data.canonical_view import CanonicalView
-from training.data.marketplace import MarketplaceGenerator, Opening
+from training.data.engagement import ACTIONS, POSITIVE_ACTIONS, simulate_action
 from training.data.jsonl import JsonlWriter
+from training.data.marketplace import MarketplaceGenerator, Opening
 from training.data.retrieval import CatalogueIndex
 from training.data.taxonomy import default_taxonomy
 
@@ -81,7 +81,9 @@ def generate(
                 age_days = (config.as_of - job.posted_at).days
                 action = simulate_action(rng, member, job, fit, position, job_truth.popularity, age_days)
                 actions[action] += 1
-                pair_file.write({"member_id": member.member_id, "job_id": job.job_id, "position": position, "action": action})
+                pair_file.write(
+                    {"member_id": member.member_id, "job_id": job.job_id, "position": position, "action": action}
+                )
         pair_count = pair_file.count
 
     card = {
@@ -90,8 +92,13 @@ def generate(
         "preset": preset,
         "seed": config.seed,
         "config": config.model_dump(mode="json"),
-        "counts": {"members": config.members, "jobs": len(index.jobs), "pairs": pair_count,
-                   "occupations": len(taxonomy.occupations), "families": len(taxonomy.families)},
+        "counts": {
+            "members": config.members,
+            "jobs": len(index.jobs),
+            "pairs": pair_count,
+            "occupations": len(taxonomy.occupations),
+            "families": len(taxonomy.families),
+        },
         "engagement": {
             "actions": {a: actions[a] for a in ACTIONS},
             "positive_rate": round(sum(actions[a] for a in POSITIVE_ACTIONS) / max(1, pair_count), 4),

@@ -54,14 +54,25 @@ def load_taxonomy(path: Path = OCCUPATIONS_PATH) -> Taxonomy:
     doc = json.loads(path.read_text(encoding="utf-8"))
     families = {
         fid: Family(
-            fid, f["label"], tuple(f["isco_groups"]), tuple(f["industries"]), bool(f["hourly"]), bool(f["remote_friendly"])
+            fid,
+            f["label"],
+            tuple(f["isco_groups"]),
+            tuple(f["industries"]),
+            bool(f["hourly"]),
+            bool(f["remote_friendly"]),
         )
         for fid, f in doc["families"].items()
     }
     occupations = {
         o["id"]: Occupation(
-            o["id"], o["label"], o["family"], o["isco_group"], tuple(o["titles"]),
-            o["description"], tuple(o["core_skills"]), float(o["pay_usd"]),
+            o["id"],
+            o["label"],
+            o["family"],
+            o["isco_group"],
+            tuple(o["titles"]),
+            o["description"],
+            tuple(o["core_skills"]),
+            float(o["pay_usd"]),
         )
         for o in doc["occupations"]
     }

@@ -10,7 +10,16 @@ from training.data.taxonomy import Occupation
 from training.data.world import TITLE_PREFIXES
 
 _KEYBOARD_NEIGHBOURS = {
-    "a": "sq", "e": "wr", "i": "uo", "o": "ip", "n": "bm", "r": "et", "s": "ad", "t": "ry", "l": "k", "c": "xv",
+    "a": "sq",
+    "e": "wr",
+    "i": "uo",
+    "o": "ip",
+    "n": "bm",
+    "r": "et",
+    "s": "ad",
+    "t": "ry",
+    "l": "k",
+    "c": "xv",
 }
 
 
@@ -69,7 +78,9 @@ def join_list(rng: random.Random, items: list[str]) -> str:
     return "; ".join(items)
 
 
-def title_variant(rng: random.Random, occupation: Occupation, seniority: Seniority | None, preferred_share: float = 0.4) -> str:
+def title_variant(
+    rng: random.Random, occupation: Occupation, seniority: Seniority | None, preferred_share: float = 0.4
+) -> str:
     """A job title as employers write it: an ESCO variant with a level prefix and casing noise."""
     base = occupation.titles[0] if rng.random() < preferred_share else rng.choice(occupation.titles)
     if "/" in base and rng.random() < 0.7:

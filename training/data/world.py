@@ -44,21 +44,37 @@ COUNTRY_BY_CODE = {c.code: c for c in COUNTRIES}
 EU_COUNTRIES = ("DE", "FR", "NL", "PL")
 
 SENIORITY_PAY = {
-    Seniority.intern: 0.35, Seniority.entry: 0.7, Seniority.associate: 0.85,
-    Seniority.mid_senior: 1.0, Seniority.director: 1.5, Seniority.executive: 2.0,
+    Seniority.intern: 0.35,
+    Seniority.entry: 0.7,
+    Seniority.associate: 0.85,
+    Seniority.mid_senior: 1.0,
+    Seniority.director: 1.5,
+    Seniority.executive: 2.0,
 }
 # Years of experience typical of each level: (low, high).
 SENIORITY_YEARS = {
-    Seniority.intern: (0, 1), Seniority.entry: (0, 2), Seniority.associate: (2, 5),
-    Seniority.mid_senior: (4, 15), Seniority.director: (10, 25), Seniority.executive: (15, 35),
+    Seniority.intern: (0, 1),
+    Seniority.entry: (0, 2),
+    Seniority.associate: (2, 5),
+    Seniority.mid_senior: (4, 15),
+    Seniority.director: (10, 25),
+    Seniority.executive: (15, 35),
 }
 OFFICE_SENIORITY_WEIGHTS = {
-    Seniority.intern: 4, Seniority.entry: 18, Seniority.associate: 22,
-    Seniority.mid_senior: 40, Seniority.director: 11, Seniority.executive: 5,
+    Seniority.intern: 4,
+    Seniority.entry: 18,
+    Seniority.associate: 22,
+    Seniority.mid_senior: 40,
+    Seniority.director: 11,
+    Seniority.executive: 5,
 }
 HOURLY_SENIORITY_WEIGHTS = {
-    Seniority.intern: 2, Seniority.entry: 45, Seniority.associate: 33,
-    Seniority.mid_senior: 17, Seniority.director: 2, Seniority.executive: 1,
+    Seniority.intern: 2,
+    Seniority.entry: 45,
+    Seniority.associate: 33,
+    Seniority.mid_senior: 17,
+    Seniority.director: 2,
+    Seniority.executive: 1,
 }
 TITLE_PREFIXES = {
     Seniority.intern: ("Intern", "Trainee", "Working Student", "Summer Intern"),
@@ -70,12 +86,52 @@ TITLE_PREFIXES = {
 }
 
 COMPANY_FIRST = (
-    "North", "Blue", "Silver", "Bright", "Green", "Red", "Stone", "Iron", "Swift", "True", "Clear", "Oak",
-    "Maple", "River", "Summit", "Harbor", "Pine", "Golden", "Nova", "Atlas", "Vertex", "Lumen", "Urban", "Peak",
+    "North",
+    "Blue",
+    "Silver",
+    "Bright",
+    "Green",
+    "Red",
+    "Stone",
+    "Iron",
+    "Swift",
+    "True",
+    "Clear",
+    "Oak",
+    "Maple",
+    "River",
+    "Summit",
+    "Harbor",
+    "Pine",
+    "Golden",
+    "Nova",
+    "Atlas",
+    "Vertex",
+    "Lumen",
+    "Urban",
+    "Peak",
 )
 COMPANY_SECOND = (
-    "wind", "field", "bridge", "gate", "point", "line", "wave", "stone", "path", "works", "light", "forge",
-    "spring", "crest", "ridge", "view", "side", "way", "port", "leaf",
+    "wind",
+    "field",
+    "bridge",
+    "gate",
+    "point",
+    "line",
+    "wave",
+    "stone",
+    "path",
+    "works",
+    "light",
+    "forge",
+    "spring",
+    "crest",
+    "ridge",
+    "view",
+    "side",
+    "way",
+    "port",
+    "leaf",
 )
 COMPANY_SUFFIX = {
     "software_data": ("Labs", "Technologies", "Systems", "Analytics", "Software", "Cloud"),
@@ -123,8 +179,14 @@ APPLY_LINES = (
     "Please read our privacy notice before submitting your application.",
 )
 REQUIREMENT_INTROS = (
-    "What you bring:", "Requirements:", "You have:", "Your profile:", "We are looking for someone with",
-    "Must have:", "Essential:", "The ideal candidate has",
+    "What you bring:",
+    "Requirements:",
+    "You have:",
+    "Your profile:",
+    "We are looking for someone with",
+    "Must have:",
+    "Essential:",
+    "The ideal candidate has",
 )
 NICE_INTROS = ("Nice to have:", "Bonus points for", "Desirable:", "It is a plus if you know", "Preferred:")
 ROLE_INTROS = (
@@ -135,8 +197,11 @@ ROLE_INTROS = (
 )
 TEAMS = ("operations", "core", "platform", "customer", "central", "regional", "growth", "delivery")
 VAGUE_HEADLINES = (
-    "Open to new opportunities", "Looking for my next challenge", "Hard-working and reliable",
-    "Seeking a new role", "Career changer",
+    "Open to new opportunities",
+    "Looking for my next challenge",
+    "Hard-working and reliable",
+    "Seeking a new role",
+    "Career changer",
 )
 SUMMARY_OPENERS = (
     "{title} with {years} years of experience.",

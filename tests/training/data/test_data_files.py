@@ -9,12 +9,12 @@ import sys
 
 import pytest
 
+from tests.conftest import JOB, MEMBER, _merge
 from training.data import dataset as layout
 from training.data.dataset import load_dataset
 from training.data.jsonl import DataFileError, JsonlWriter, read_json_lines
 from training.policy.label_dataset import judge_dataset
 from training.policy.policy import DEFAULT_POLICY_PATH
-from tests.conftest import JOB, MEMBER, _merge
 
 
 def write_lines(path, rows):
@@ -23,14 +23,34 @@ def write_lines(path, rows):
 
 @pytest.fixture
 def user_data(tmp_path):
-    write_lines(tmp_path / layout.MEMBERS, [MEMBER, _merge(MEMBER, {"member_id": "m-2", "location": {"city": "Hamburg"}})])
-    write_lines(tmp_path / layout.JOBS, [JOB, _merge(JOB, {"job_id": "j-2", "title": "Line Cook", "required_skills": ["food prep"], "preferred_skills": [],
-                                                      "description": "Busy kitchen. You know HACCP.", "salary": None})])
-    write_lines(tmp_path / layout.PAIRS, [
-        {"member_id": "m-1", "job_id": "j-1", "position": 0, "action": "apply"},
-        {"member_id": "m-1", "job_id": "j-2", "position": 1, "action": "dismiss"},
-        {"member_id": "m-2", "job_id": "j-1"},
-    ])
+    write_lines(
+        tmp_path / layout.MEMBERS, [MEMBER, _merge(MEMBER, {"member_id": "m-2", "location": {"city": "Hamburg"}})]
+    )
+    write_lines(
+        tmp_path / layout.JOBS,
+        [
+            JOB,
+            _merge(
+                JOB,
+                {
+                    "job_id": "j-2",
+                    "title": "Line Cook",
+                    "required_skills": ["food prep"],
+                    "preferred_skills": [],
+                    "description": "Busy kitchen. You know HACCP.",
+                    "salary": None,
+                },
+            ),
+        ],
+    )
+    write_lines(
+        tmp_path / layout.PAIRS,
+        [
+            {"member_id": "m-1", "job_id": "j-1", "position": 0, "action": "apply"},
+            {"member_id": "m-1", "job_id": "j-2", "position": 1, "action": "dismiss"},
+            {"member_id": "m-2", "job_id": "j-1"},
+        ],
+    )
     return tmp_path
 
 
@@ -45,7 +65,9 @@ def test_users_own_data_is_judged_from_the_fields(user_data):
 
 def test_own_lexicon_is_used_by_the_field_path(user_data, tmp_path):
     lexicon = tmp_path / "lexicon.json"
-    lexicon.write_text(json.dumps({"families": {"cooking": {"Food Preparation": ["food prep"], "Food Safety": ["HACCP"]}}}))
+    lexicon.write_text(
+        json.dumps({"families": {"cooking": {"Food Preparation": ["food prep"], "Food Safety": ["HACCP"]}}})
+    )
     result = run_cli("judge", str(user_data), "--lexicon", str(lexicon), "--no-progress")
     assert result.returncode == 0, result.stderr
     lexicon.write_text("{broken")
@@ -63,12 +85,20 @@ def test_latent_source_needs_truth(user_data):
     [
         (layout.MEMBERS, [MEMBER, "{not json"], r"members.jsonl:2: not valid JSON"),
         (layout.MEMBERS, [MEMBER, "[1, 2]"], r"members.jsonl:2: expected a JSON object"),
-        (layout.MEMBERS, ["", _merge(MEMBER, {"skills": "Python"})], r"members.jsonl:2: skills: Input should be a valid list"),
+        (
+            layout.MEMBERS,
+            ["", _merge(MEMBER, {"skills": "Python"})],
+            r"members.jsonl:2: skills: Input should be a valid list",
+        ),
         (layout.JOBS, [_merge(JOB, {"salary": {"min": 9, "max": 1}})], r"jobs.jsonl:1: salary: Value error, min \(9\)"),
         (layout.JOBS, [JOB, JOB], r"jobs.jsonl:2: job_id: 'j-1' appears more than once"),
         (layout.PAIRS, [{"member_id": "m-1", "job_id": "nope"}], r"pairs.jsonl:1: job_id: 'nope' is not in jobs.jsonl"),
         (layout.PAIRS, [{"member_id": "ghost", "job_id": "j-1"}], r"pairs.jsonl:1: member_id: 'ghost' is not in"),
-        (layout.PAIRS, [{"member_id": "m-1", "job_id": "j-1", "action": "like"}], r"pairs.jsonl:1: action: Input should be"),
+        (
+            layout.PAIRS,
+            [{"member_id": "m-1", "job_id": "j-1", "action": "like"}],
+            r"pairs.jsonl:1: action: Input should be",
+        ),
         (layout.PAIRS, [{"member_id": "m-1", "job_id": "j-1", "position": -1}], r"pairs.jsonl:1: position: "),
     ],
 )
@@ -94,7 +124,9 @@ def test_gzip_round_trip(tmp_path):
 
 
 def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "training", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "training", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def test_cli_bad_data_gives_one_readable_line_and_nonzero_exit(user_data):
@@ -137,7 +169,11 @@ def test_engagement_follows_the_policy_given(tmp_path):
     # Members react to the policy's grades, so --policy must reach the simulation (it used to use the bundled one).
     generous = tmp_path / "policy.toml"
     text = DEFAULT_POLICY_PATH.read_text()
-    generous.write_text(text.replace("other_family = [[0.0, 1]]", "other_family = [[0.0, 4]]").replace("other_family_cap = 1", "other_family_cap = 4"))
+    generous.write_text(
+        text.replace("other_family = [[0.0, 1]]", "other_family = [[0.0, 4]]").replace(
+            "other_family_cap = 1", "other_family_cap = 4"
+        )
+    )
     runs = {}
     for name, extra in (("bundled", []), ("generous", ["--policy", str(generous)])):
         out = tmp_path / name

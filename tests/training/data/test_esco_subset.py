@@ -18,11 +18,22 @@ def test_committed_subset_matches_a_fresh_build():
 def test_a_bad_spec_is_refused(tmp_path):
     if not (DEFAULT_ESCO_DIR / "occupations.csv").is_file():
         pytest.skip("shared ESCO data not beside the repo")
-    spec = {"families": {"f": {"label": "F", "isco_groups": ["2512"], "industries": ["x"], "hourly": False,
-                                "remote_friendly": True,
-                                "occupations": {"cook": {"skills": ["Python"], "pay": 1},
-                                                "software developer": {"skills": ["Underwater Welding"], "pay": 1},
-                                                "no such job": {"skills": [], "pay": 1}}}}}
+    spec = {
+        "families": {
+            "f": {
+                "label": "F",
+                "isco_groups": ["2512"],
+                "industries": ["x"],
+                "hourly": False,
+                "remote_friendly": True,
+                "occupations": {
+                    "cook": {"skills": ["Python"], "pay": 1},
+                    "software developer": {"skills": ["Underwater Welding"], "pay": 1},
+                    "no such job": {"skills": [], "pay": 1},
+                },
+            }
+        }
+    }
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(spec))
     with pytest.raises(TrainingError) as err:

@@ -5,24 +5,28 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 
-
 from app.domain.featurize import strip_boilerplate
 from app.domain.skills import default_lexicon, normalize
+from training.config import DataConfig
 from training.data import dataset as layout
 from training.data.dataset import load_dataset
-from training.config import DataConfig
+from training.data.jsonl import read_json_lines
 from training.data.simulate import generate
+from training.data.taxonomy import default_taxonomy
 from training.policy.labelled_dataset import policy_grader
 from training.policy.policy import default_policy
-from training.data.jsonl import read_json_lines
-from training.data.taxonomy import default_taxonomy
 
 GRADE = policy_grader(default_policy())
-SMALL = DataConfig(members=8, jobs=300, min_candidates=20, max_candidates=40, min_local_openings=5, max_local_openings=10)
+SMALL = DataConfig(
+    members=8, jobs=300, min_candidates=20, max_candidates=40, min_local_openings=5, max_local_openings=10
+)
 
 
 def _files(root):
-    return {name: (root / name).read_bytes() for name in (layout.MEMBERS, layout.JOBS, layout.PAIRS, layout.MEMBER_TRUTH, layout.JOB_TRUTH)}
+    return {
+        name: (root / name).read_bytes()
+        for name in (layout.MEMBERS, layout.JOBS, layout.PAIRS, layout.MEMBER_TRUTH, layout.JOB_TRUTH)
+    }
 
 
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
@@ -65,8 +69,12 @@ def test_text_is_noisy_like_real_profiles(tiny_dataset):
     data = load_dataset(tiny_dataset)
     assert data.member_truth is not None and data.job_truth is not None
     names = {normalize(s.name) for s in lexicon.skills.values()}
-    written = [s for m in data.members.values() for s in m.skills] + [s for j in data.jobs.values() for s in j.required_skills]
-    synonyms = [s for s in written if lexicon.resolve(s) and normalize(s) not in names and normalize(s) in lexicon._by_surface]
+    written = [s for m in data.members.values() for s in m.skills] + [
+        s for j in data.jobs.values() for s in j.required_skills
+    ]
+    synonyms = [
+        s for s in written if lexicon.resolve(s) and normalize(s) not in names and normalize(s) in lexicon._by_surface
+    ]
     typos = [s for s in written if normalize(s) not in lexicon._by_surface and lexicon.resolve(s)]
     assert len(synonyms) > 0.15 * len(written), "skills should often be written as synonyms/abbreviations"
     assert typos, "some skills should carry typos"
@@ -75,7 +83,9 @@ def test_text_is_noisy_like_real_profiles(tiny_dataset):
         bool(set(t.required) - lexicon.resolve_all(data.jobs[j].required_skills)) for j, t in data.job_truth.items()
     )
     assert hidden_requirements > 0.2 * len(data.jobs)
-    summary_only = sum(bool(set(t.skills) - lexicon.resolve_all(data.members[m].skills)) for m, t in data.member_truth.items())
+    summary_only = sum(
+        bool(set(t.skills) - lexicon.resolve_all(data.members[m].skills)) for m, t in data.member_truth.items()
+    )
     assert summary_only > 0.2 * len(data.members)
     # Boilerplate is present and strippable.
     with_boilerplate = sum(len(strip_boilerplate(j.description)) < len(j.description) for j in data.jobs.values())
@@ -119,8 +129,8 @@ def test_engagement_follows_fit_but_disagrees_with_the_policy_often(tiny_dataset
 def test_labels_are_line_aligned_with_pairs(tiny_dataset):
     pairs = [obj for _, obj in read_json_lines(tiny_dataset / layout.PAIRS)]
     labels = [obj for _, obj in read_json_lines(tiny_dataset / layout.LABELS)]
-    assert [(p["member_id"], p["job_id"]) for p in pairs] == [(l["member_id"], l["job_id"]) for l in labels]
-    assert {l["grade"] for l in labels} == {0, 1, 2, 3, 4}
+    assert [(p["member_id"], p["job_id"]) for p in pairs] == [(row["member_id"], row["job_id"]) for row in labels]
+    assert {row["grade"] for row in labels} == {0, 1, 2, 3, 4}
 
 
 def test_field_path_agrees_with_latent_truth(tiny_dataset):
