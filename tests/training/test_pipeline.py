@@ -94,14 +94,14 @@ def test_export_gate_reads_its_thresholds_from_the_run_config(pipeline_run):
     assert saved["export"]["parity_max_abs"] == 1e-30  # the config that ran is kept beside the outputs
 
 
+def export_into(runs: Path) -> subprocess.CompletedProcess:
+    """`python -m training export` (tiny preset) on the run folder ``runs``."""
+    command = [sys.executable, "-m", "training", "export", "--preset", "tiny", "--runs", str(runs)]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
 def test_export_refuses_a_missing_student(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "training", "export", "--preset", "tiny", "--runs", str(tmp_path)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = export_into(tmp_path)
     assert result.returncode == 2
     assert (
         result.stderr.strip().startswith("error:")
@@ -115,12 +115,6 @@ def test_export_refuses_a_student_of_another_version(tmp_path):
 
     (tmp_path / "student").mkdir()
     torch.save({"interaction.relevance.weight": torch.zeros(5, 7)}, tmp_path / "student" / "student.pt")
-    result = subprocess.run(
-        [sys.executable, "-m", "training", "export", "--preset", "tiny", "--runs", str(tmp_path)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = export_into(tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "made by another student version" in result.stderr and "re-run `python -m training distill`" in result.stderr

@@ -150,19 +150,14 @@ def test_trained_teacher_predicts_distributions(teacher_run, tiny_dataset):
     np.testing.assert_allclose(probs, again, rtol=1e-5)  # deterministic in eval mode
 
 
+def score_teachers(data: Path, runs: Path) -> None:
+    """`python -m training score-teachers` on this dataset and run folder (resumes finished shards)."""
+    run(sys.executable, "-m", "training", "score-teachers", "--data", str(data), "--runs", str(runs), "--no-progress")
+
+
 @pytest.fixture(scope="module")
 def scored_run(teacher_run, tiny_dataset) -> Path:
-    run(
-        sys.executable,
-        "-m",
-        "training",
-        "score-teachers",
-        "--data",
-        str(tiny_dataset),
-        "--runs",
-        str(teacher_run),
-        "--no-progress",
-    )
+    score_teachers(tiny_dataset, teacher_run)
     return teacher_run
 
 
@@ -178,34 +173,14 @@ def test_scoring_is_sharded_and_resumable(scored_run, tiny_dataset):
     kept = {p: p.stat().st_mtime_ns for p in shards[1:]}
     original = shards[0].read_text()
     shards[0].unlink()
-    run(
-        sys.executable,
-        "-m",
-        "training",
-        "score-teachers",
-        "--data",
-        str(tiny_dataset),
-        "--runs",
-        str(scored_run),
-        "--no-progress",
-    )
+    score_teachers(tiny_dataset, scored_run)
     assert shards[0].read_text() == original
     assert {p: p.stat().st_mtime_ns for p in shards[1:]} == kept
 
     # Shards scored from other teachers (or data, or settings) are not reused: all are redone.
     stamp = scores / "fingerprint.json"
     stamp.write_text(stamp.read_text().replace('"relevance": "', '"relevance": "0'))
-    run(
-        sys.executable,
-        "-m",
-        "training",
-        "score-teachers",
-        "--data",
-        str(tiny_dataset),
-        "--runs",
-        str(scored_run),
-        "--no-progress",
-    )
+    score_teachers(tiny_dataset, scored_run)
     assert all(p.stat().st_mtime_ns != mtime for p, mtime in kept.items())
     assert [p.read_text() for p in shards[:1]] == [original]
 
