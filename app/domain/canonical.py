@@ -10,13 +10,14 @@ the latent-truth path is measured on generated data (see `judge` stage, dataset.
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 
 from app.domain.featurize import member_skill_ids
 from app.domain.occupations import Taxonomy
 from app.domain.schemas import Job, Member
 from app.domain.skills import SkillLexicon
+from app.domain.titles import TitleIndex, norm_title
 
 # Level and filler words employers and members put around a title.
 _TITLE_FILLERS = (
@@ -46,10 +47,8 @@ _TITLE_FILLERS = (
     "certified",
 )
 _HEADLINE_SPLIT = re.compile(r"\s+(?:at|@)\s+|\s*[|·,]\s*|\s+-\s+|\s+–\s+", re.IGNORECASE)
-_GENDER_TAG = re.compile(r"\((?:[mwfdx]\s*/\s*){1,3}[mwfdx]\)", re.IGNORECASE)
 _NICE_TO_HAVE = re.compile(r"nice to have|bonus|desirable|a plus|preferred|advantage", re.IGNORECASE)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
-_MIN_TOKEN_OVERLAP = 0.6
 
 
 @dataclass(frozen=True)
@@ -66,30 +65,14 @@ class CanonicalView:
     preferred: frozenset[str] = field(default_factory=frozenset)
 
 
-def _norm_title(text: str) -> str:
-    text = _GENDER_TAG.sub(" ", text.casefold())
-    return " ".join(re.sub(r"[^a-z0-9+#&' ]+", " ", text).split())
-
-
 class FieldCanonicalizer:
     """Builds the judge's CanonicalView from schema fields, without latent truth."""
 
     def __init__(self, taxonomy: Taxonomy, lexicon: SkillLexicon):
         self.taxonomy = taxonomy
         self.lexicon = lexicon
-        self._by_title: dict[str, set[str]] = defaultdict(set)
-        self._preferred: dict[str, str] = {}
-        for occ in taxonomy.occupations.values():
-            for variant in occ.titles:
-                for form in {variant, *variant.split("/")}:
-                    key = _norm_title(form)
-                    if key:
-                        self._by_title[key].add(occ.id)
-            self._preferred[_norm_title(occ.label)] = occ.id
-        self._tokens = {key: frozenset(key.split()) for key in self._by_title}
-        self._title_pattern = re.compile(
-            r"\b(?:" + "|".join(re.escape(k) for k in sorted(self._by_title, key=len, reverse=True)) + r")\b"
-        )
+        self.titles = TitleIndex((variant, o.id) for o in taxonomy.occupations.values() for variant in o.titles)
+        self._preferred = {norm_title(o.label): o.id for o in taxonomy.occupations.values()}
         self._skill_family = {sid: s.family for sid, s in lexicon.skills.items() if s.family != "generic"}
 
     # ---- occupations -------------------------------------------------------------------------
@@ -104,37 +87,21 @@ class FieldCanonicalizer:
 
     def occupation_from_title(self, title: str, skills: frozenset[str] = frozenset()) -> str | None:
         """Occupation id for a job title or headline, or None when nothing matches well enough."""
-        key = _norm_title(title)
+        key = norm_title(title)
         while key:
-            if key in self._by_title:
-                return self._pick(self._by_title[key], skills, key)
+            if key in self.titles:
+                return self._pick(self.titles.occupations[key], skills, key)
             filler = next((f for f in _TITLE_FILLERS if key.startswith(f + " ")), None)
             if filler is None:
                 break
             key = key[len(filler) + 1 :]
-        tokens = frozenset(key.split()) if key else frozenset()
-        if not tokens:
-            return None
-        best, best_score = None, 0.0
-        for variant, variant_tokens in self._tokens.items():
-            if variant_tokens <= tokens and 2 * len(variant_tokens) >= len(tokens):
-                # A known title inside a longer one ("line cook" holds "cook"): the longest wins.
-                score = 1.0 + len(variant_tokens)
-            else:
-                score = len(tokens & variant_tokens) / len(tokens | variant_tokens)
-            if score > best_score:
-                best, best_score = variant, score
-        if best is None or best_score < _MIN_TOKEN_OVERLAP:
-            return None
-        return self._pick(self._by_title[best], skills, best)
+        best = self.titles.closest(key)
+        return None if best is None else self._pick(self.titles.occupations[best], skills, best)
 
     def occupation_in_text(self, text: str, skills: frozenset[str] = frozenset()) -> str | None:
         """Occupation of the longest title variant written anywhere in free text, or None."""
-        matches = self._title_pattern.findall(_norm_title(text))
-        if not matches:
-            return None
-        key = max(matches, key=len)
-        return self._pick(self._by_title[key], skills, key)
+        key = self.titles.in_text(text)
+        return None if key is None else self._pick(self.titles.occupations[key], skills, key)
 
     def _family(self, occupation: str | None, skills: frozenset[str]) -> str | None:
         if occupation is not None:

@@ -1,4 +1,8 @@
-"""The occupation taxonomy the generator and the judge's field path use (from occupations.json)."""
+"""The occupation taxonomy the generator and the judge's field path use (from occupations.json).
+
+It holds every ESCO occupation (the judge's title dictionary); ``world`` are the ones the generator
+draws members and jobs from. Built by `python -m training esco-subset`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,12 @@ from functools import lru_cache
 from pathlib import Path
 
 OCCUPATIONS_PATH = Path(__file__).with_name("occupations.json")
+ONET_ATTRIBUTION = (
+    "O*NET 29.2 Database by the U.S. Department of Labor, Employment and Training Administration "
+    "(USDOL/ETA), used under CC BY 4.0: alternate and reported job titles (mapped to ESCO occupations "
+    "by text, in the judge's title dictionary) and, in the evaluation sets, occupations and their "
+    "related-occupation tiers. Subset selected by jobrank."
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +32,8 @@ class Occupation:
     description: str
     core_skills: tuple[str, ...]
     pay_usd: float
+    optional_skills: tuple[str, ...] = ()
+    world: bool = False  # the generator draws from it
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,10 @@ class Taxonomy:
         """Occupations of one family."""
         return [o for o in self.occupations.values() if o.family == family]
 
+    def world(self) -> list[Occupation]:
+        """The occupations the generator draws from."""
+        return [o for o in self.occupations.values() if o.world]
+
 
 def load_taxonomy(path: Path = OCCUPATIONS_PATH) -> Taxonomy:
     """Read occupations.json (built by `python -m training esco-subset`)."""
@@ -70,9 +86,11 @@ def load_taxonomy(path: Path = OCCUPATIONS_PATH) -> Taxonomy:
             o["family"],
             o["isco_group"],
             tuple(o["titles"]),
-            o["description"],
+            o.get("description", ""),
             tuple(o["core_skills"]),
-            float(o["pay_usd"]),
+            float(o.get("pay_usd", 0.0)),
+            tuple(o.get("optional_skills", ())),
+            bool(o.get("world", False)),
         )
         for o in doc["occupations"]
     }

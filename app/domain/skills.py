@@ -2,8 +2,9 @@
 
 The same lexicon serves three readers: the generator (to write a skill in one of its spellings),
 the policy judge's field path (to resolve "k8s" to Kubernetes), and the match features the
-models read at serve time. A user plugs in their own vocabulary by passing another JSON file of
-the same shape to :meth:`SkillLexicon.from_file`.
+models read at serve time. The bundled one (skills_lexicon.json, built by `python -m training
+esco-subset`) is jobrank's hand-written skills merged with ESCO's ~13,000 skills. A user plugs in
+their own vocabulary by passing another JSON file of the same shape to :meth:`SkillLexicon.from_file`.
 """
 
 from __future__ import annotations
@@ -20,12 +21,22 @@ DEFAULT_LEXICON_PATH = Path(__file__).with_name("skills_lexicon.json")
 # Surface forms that are also ordinary English (or too short to trust) are resolved when they
 # are a whole entry of a skills list, but never spotted inside free text.
 _MIN_FUZZY_CHARS = 6
+# Typo tolerance covers what people type in a skills list (a name of one or two words); ESCO's long
+# phrases would multiply the deletion index (and start-up time and memory) for little gain.
+_MAX_FUZZY_CHARS = 20
+_MAX_FUZZY_WORDS = 2
+# Longer spellings are not spotted in free text: nobody writes "apply health and safety standards
+# in the cleaning of buildings" word for word, and every extra word costs a lookup per token.
+_MAX_PHRASE_WORDS = 6
 _STRIP_CHARS = " \t\r\n.,;:!?()[]{}\"'`*•-"
+
+
+_SPACES = re.compile(r"\s+")
 
 
 def normalize(surface: str) -> str:
     """Lookup key of a skill spelling: case-folded, trimmed, inner whitespace collapsed."""
-    return re.sub(r"\s+", " ", surface.casefold().strip(_STRIP_CHARS))
+    return _SPACES.sub(" ", surface.casefold().strip(_STRIP_CHARS))
 
 
 def skill_id(name: str) -> str:
@@ -51,10 +62,20 @@ class Skill:
 class SkillLexicon:
     """Canonical skills grouped by family, with synonym and typo-tolerant resolution."""
 
-    def __init__(self, families: dict[str, dict[str, list[str]]], text_ambiguous: Iterable[str] = ()):
+    def __init__(
+        self,
+        families: dict[str, dict[str, list[str]]],
+        text_ambiguous: Iterable[str] = (),
+        esco: dict[str, dict[str, list[str]]] | None = None,
+    ):
+        """``families``: hand-curated skills {family: {name: [aliases]}}; ``esco``: the same shape for
+        skills taken from a taxonomy as is, whose spellings of several words get no typo tolerance
+        (their many near neighbours would turn ordinary phrases into skills: "hard working" is one
+        letter from "hand working")."""
         self.skills: dict[str, Skill] = {}
         self._by_surface: dict[str, str] = {}
-        for family, entries in families.items():
+        self._exact_only: set[str] = set()
+        for family, entries in [*families.items(), *(esco or {}).items()]:
             for name, aliases in entries.items():
                 sid = skill_id(name)
                 if sid in self.skills:
@@ -67,16 +88,21 @@ class SkillLexicon:
                     if owner is not None and owner != sid:
                         raise ValueError(f"spelling '{surface}' belongs to both {owner} and {sid}")
                     self._by_surface[key] = sid
+        for entries in (esco or {}).values():
+            self._exact_only.update(
+                normalize(s) for name, aliases in entries.items() for s in (name, *aliases) if " " in s
+            )
         self._deletions = self._build_deletion_index()
         self._phrases = self._build_phrase_index({normalize(s) for s in text_ambiguous})
         self._max_phrase = max((len(k) for k in self._phrases), default=0)
 
     @classmethod
     def from_file(cls, path: str | Path) -> SkillLexicon:
-        """Load a lexicon JSON: {"families": {family: {name: [aliases]}}, "text_ambiguous": [...]}."""
+        """Load a lexicon JSON: {"families": {family: {name: [aliases]}}, "text_ambiguous": [...]}
+        and optionally "esco" (taxonomy skills, same shape as "families")."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-            return cls(data["families"], data.get("text_ambiguous", ()))
+            return cls(data["families"], data.get("text_ambiguous", ()), data.get("esco"))
         except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"cannot read skills lexicon {path}: {exc!r}") from None
 
@@ -143,7 +169,9 @@ class SkillLexicon:
     def _build_deletion_index(self) -> dict[str, str | None]:
         index: dict[str, str | None] = {}
         for key, sid in self._by_surface.items():
-            if len(key) < _MIN_FUZZY_CHARS:
+            if not _MIN_FUZZY_CHARS <= len(key) <= _MAX_FUZZY_CHARS or key.count(" ") >= _MAX_FUZZY_WORDS:
+                continue
+            if key in self._exact_only:
                 continue
             for deleted in _deletions(key):
                 # Two skills one deletion apart from the same string: mark the key ambiguous.
@@ -155,8 +183,11 @@ class SkillLexicon:
         phrases: dict[tuple[str, ...], tuple[str, tuple[str, ...] | None]] = {}
         for skill in self.skills.values():
             for surface in skill.surfaces:
+                key = normalize(surface)
+                if key in ambiguous or len(key) < 2:
+                    continue
                 tokens = tuple(_tokens(surface))
-                if not tokens or normalize(surface) in ambiguous or len(normalize(surface)) < 2:
+                if not tokens or len(tokens) > _MAX_PHRASE_WORDS:
                     continue
                 # Short all-caps forms ("ML", "AWS", "RN") only count when written in capitals.
                 exact = tokens if len(surface) <= 4 and surface.isupper() else None

@@ -4,9 +4,10 @@ generalisation splits, from the ESCO and O*NET CSVs in shared/data.
 * ``heldout_titles``: per occupation of the generated world, ESCO's real alternative labels that
   neither the world (so no generated record and no training pair) nor the canonicaliser's title
   dictionary (occupations.json) contains: the *held-out phrasings* split uses them;
-* ``heldout_occupations``: ESCO occupations outside the generated world altogether, in groups of
-  three sharing an ISCO-08 minor group, with their real title variants, description and
-  essential/optional skills: the *held-out occupations* split;
+* ``heldout_occupations``: ESCO occupations outside the generated world altogether (no generated
+  record, no training pair; the canonicaliser's dictionary, which covers all of ESCO, still knows
+  their titles), in groups of three sharing an ISCO-08 minor group, with their real title
+  variants, description and essential/optional skills: the *held-out occupations* split;
 * ``onet``: O*NET occupations with the titles job holders reported for their own job, alternate
   titles and the expert relatedness tiers between occupations: the *real titles* split.
 
@@ -71,11 +72,13 @@ def without_level(key: str) -> str:
     return key
 
 
-def known_titles(taxonomy: Taxonomy) -> set[str]:
-    """Every title form the generated world and the canonicaliser know (whole labels and '/' parts)."""
+def known_titles(taxonomy: Taxonomy, world_only: bool = False) -> set[str]:
+    """Every title form the canonicaliser knows (whole labels and '/' parts); with ``world_only``,
+    those of the generated world's occupations (the titles training data can contain)."""
     return {
         norm_title(form)
         for occupation in taxonomy.occupations.values()
+        if occupation.world or not world_only
         for variant in (*occupation.titles, occupation.label)
         for form in (variant, *variant.split("/"))
     }
@@ -111,10 +114,14 @@ def _read_tsv(path: Path) -> list[dict]:
 def build_esco(esco_dir: Path, taxonomy: Taxonomy, seed: int = 0) -> dict:
     """The held-out titles of the world's occupations and the held-out ESCO occupations."""
     rows = _read_csv(esco_dir / "occupations.csv")
-    known = known_titles(taxonomy)
+    # A known title with a level word ("lead cardiovascular physiotherapist") makes its bare form known too.
+    known, world_titles = known_titles(taxonomy), known_titles(taxonomy, world_only=True)
+    known |= {without_level(k) for k in known}
+    world_titles |= {without_level(k) for k in world_titles}
+    world = {o.id for o in taxonomy.world()}
     heldout_titles = {}
     for row in rows:
-        if row["CODE"] in taxonomy.occupations:
+        if row["CODE"] in world:
             labels = _labels(row["ALTLABELS"], known)
             if labels:
                 heldout_titles[row["CODE"]] = labels[:HELDOUT_TITLES_PER_OCCUPATION]
@@ -127,9 +134,9 @@ def build_esco(esco_dir: Path, taxonomy: Taxonomy, seed: int = 0) -> dict:
 
     by_group: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
-        if row["CODE"] in taxonomy.occupations:
+        if row["CODE"] in world:
             continue
-        titles = _labels(row["PREFERREDLABEL"] + "\n" + row["ALTLABELS"], known)
+        titles = _labels(row["PREFERREDLABEL"] + "\n" + row["ALTLABELS"], world_titles)
         skills = links[row["ORIGINURI"]]
         if len(titles) >= 2 and len(skills["essential"]) >= 4 and row["DESCRIPTION"].strip():
             by_group[row["ISCOGROUPCODE"][:3]].append({**row, "titles": titles, "skills": skills})

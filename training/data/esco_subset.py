@@ -1,21 +1,26 @@
-"""`python -m training esco-subset`: build app/domain/occupations.json from the ESCO taxonomy.
+"""`python -m training esco-subset`: build app/domain/occupations.json and skills_lexicon.json from ESCO.
 
-Joins the hand-written occupation_spec.json (families, core skills, pay references) with the real
-ESCO v1.1.1 CSVs (title variants, descriptions, ISCO codes) and checks that every occupation
-exists, sits in one of its family's ISCO groups, and names only skills the lexicon knows. The
-output is committed, so the generator never needs the ESCO CSVs at run time.
+The occupations document holds every ESCO occupation (the judge's title dictionary) with its
+family, ISCO-08 code, title variants and ESCO essential/optional skills; ``world`` marks the ones
+the generator draws from: the hand-written occupation_spec.json occupations (own families, core
+skills and pay) plus a deterministic selection stratified over ISCO minor groups. A family is a
+hand-written family when the occupation's ISCO unit group is one of its groups, else the ISCO
+sub-major group (``isco-25``), with hourly / remote / industries / pay per ISCO major group.
+The lexicon is skills_spec.json merged with ESCO's skills (esco_skills.py). Both outputs are
+committed, so neither the generator nor the service needs the ESCO CSVs at run time.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import re
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from app.domain.occupations import OCCUPATIONS_PATH
-from app.domain.skills import default_lexicon, skill_id
+from app.domain.skills import DEFAULT_LEXICON_PATH, SkillLexicon, skill_id
+from training.data.esco_skills import LexiconBuilder, read_csv
 from training.errors import TrainingError
 
 HERE = Path(__file__).parent
@@ -24,24 +29,32 @@ OUTPUT_PATH = OCCUPATIONS_PATH
 DEFAULT_ESCO_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "esco"
 
 ATTRIBUTION = (
-    "Occupations, title variants, descriptions and ISCO-08 codes: ESCO (European Skills, "
-    "Competences, Qualifications and Occupations) v1.1.1, European Commission, via the "
-    "tabiya-tech/tabiya-open-dataset CSV conversion. Reused under Commission Decision "
-    "2011/833/EU with attribution. Subset selected and joined with jobrank's own skills and pay "
-    "references (occupation_spec.json)."
+    "Occupations, title variants, descriptions, ISCO-08 codes and occupation-skill links (essential/"
+    "optional), skills and their labels: ESCO (European Skills, Competences, Qualifications and "
+    "Occupations) v1.1.1, European Commission, via the tabiya-tech/tabiya-open-dataset and "
+    "tabiya-esco-datasets-and-tools CSV conversions. Reused under Commission Decision 2011/833/EU "
+    "with attribution. Joined with jobrank's own families, skills and pay references "
+    "(occupation_spec.json, skills_spec.json)."
 )
 MAX_TITLE_CHARS = 60
-MAX_TITLE_VARIANTS = 14
+MAX_TITLE_VARIANTS = 14  # per world occupation; further ESCO labels stay held out (benchmark_sets.py)
+MAX_CORE_SKILLS = 12
+MAX_OPTIONAL_SKILLS = 10
+MIN_WORLD_ESSENTIALS = 4
 
 
-def _title_variants(preferred: str, alt_labels: str) -> list[str]:
-    """Usable title variants: the preferred label first, no over-long or duplicate labels."""
+def _title_variants(
+    preferred: str, alt_labels: str, limit: int | None = MAX_TITLE_VARIANTS, others: frozenset[str] = frozenset()
+) -> list[str]:
+    """Usable title variants: the preferred label first, no over-long or duplicate labels, and none
+    that is another occupation's preferred label (ESCO lists "biologist" under bacteriology technician)."""
     variants = [preferred]
     for label in alt_labels.splitlines():
         label = label.strip()
-        if label and len(label) <= MAX_TITLE_CHARS and label.casefold() not in {v.casefold() for v in variants}:
+        fresh = label.casefold() not in {v.casefold() for v in variants} and label.casefold() not in others
+        if label and len(label) <= MAX_TITLE_CHARS and fresh:
             variants.append(label)
-    return variants[:MAX_TITLE_VARIANTS]
+    return variants[:limit]
 
 
 def _first_sentences(text: str, limit: int = 2) -> str:
@@ -49,16 +62,53 @@ def _first_sentences(text: str, limit: int = 2) -> str:
     return " ".join(sentences[:limit])
 
 
-def build(esco_dir: Path, spec_path: Path = SPEC_PATH) -> dict:
-    """Join the spec with ESCO and return the occupations document (raises TrainingError on a bad spec)."""
-    spec = json.loads(spec_path.read_text(encoding="utf-8"))
-    with (esco_dir / "occupations.csv").open(encoding="utf-8", newline="") as fh:
-        by_label = {row["PREFERREDLABEL"]: row for row in csv.DictReader(fh)}
-    with (esco_dir / "ISCOGroups.csv").open(encoding="utf-8", newline="") as fh:
-        isco_labels = {row["CODE"]: row["PREFERREDLABEL"] for row in csv.DictReader(fh)}
-    lexicon = default_lexicon()
+def _isco_family(code: str, spec: dict, isco_labels: dict[str, str]) -> dict:
+    """The family of an ISCO sub-major group: its major group's facts with the sub-major's overrides."""
+    facts = {**spec["isco_families"]["major"][code[0]], **spec["isco_families"]["sub_major_overrides"].get(code, {})}
+    return {
+        "label": isco_labels.get(code, code),
+        "isco_groups": {code: isco_labels.get(code, "")},
+        "industries": facts["industries"],
+        "hourly": facts["hourly"],
+        "remote_friendly": facts["remote_friendly"],
+        "pay_usd": facts["pay"],
+    }
 
-    families, occupations, problems = {}, [], []
+
+def _select_world(rows: list[dict], hand: set[str], essentials: dict[str, list[str]], size: int) -> set[str]:
+    """The hand-written occupations plus, round-robin over ISCO minor groups (in code order), the
+    occupations with the most title variants, until ``size``: every minor group is represented."""
+    by_group: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        usable = len(essentials[row["ORIGINURI"]]) >= MIN_WORLD_ESSENTIALS and row["DESCRIPTION"].strip()
+        if row["CODE"] not in hand and usable:
+            by_group[row["ISCOGROUPCODE"][:3]].append(row)
+    queues = {
+        g: sorted(members, key=lambda r: (-len(r["ALTLABELS"].splitlines()), r["CODE"]))
+        for g, members in sorted(by_group.items())
+    }
+    world = set(hand)
+    while len(world) < size and any(queues.values()):
+        for queue in queues.values():
+            if queue and len(world) < size:
+                world.add(queue.pop(0)["CODE"])
+    return world
+
+
+def build(esco_dir: Path, spec_path: Path = SPEC_PATH) -> tuple[dict, dict]:
+    """(occupations document, lexicon document); raises TrainingError on a spec that does not match ESCO."""
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    rows = read_csv(esco_dir / "occupations.csv")
+    by_label = {row["PREFERREDLABEL"]: row for row in rows}
+    isco_labels = {row["CODE"]: row["PREFERREDLABEL"] for row in read_csv(esco_dir / "ISCOGroups.csv")}
+    lexicon = LexiconBuilder(esco_dir)
+    links: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"essential": [], "optional": []})
+    for r in read_csv(esco_dir / "occupationSkillRelations.csv.gz"):
+        if r["skillUri"] in lexicon.id_of:
+            links[r["occupationUri"]][r["relationType"]].append(lexicon.id_of[r["skillUri"]])
+
+    families, hand, problems = {}, {}, []
+    family_of_unit: dict[str, str] = {}
     for family_id, family in spec["families"].items():
         families[family_id] = {
             "label": family["label"],
@@ -67,49 +117,113 @@ def build(esco_dir: Path, spec_path: Path = SPEC_PATH) -> dict:
             "hourly": family["hourly"],
             "remote_friendly": family["remote_friendly"],
         }
+        family_of_unit.update({g: family_id for g in family["isco_groups"]})
         for label, occ in family["occupations"].items():
             row = by_label.get(label)
             if row is None:
                 problems.append(f"{family_id}: no ESCO occupation with preferred label '{label}'")
-                continue
-            if row["ISCOGROUPCODE"] not in family["isco_groups"]:
+            elif row["ISCOGROUPCODE"] not in family["isco_groups"]:
                 problems.append(f"{family_id}: '{label}' is in ISCO group {row['ISCOGROUPCODE']}, not in the family")
-            skills = [skill_id(s) for s in occ["skills"]]
+            else:
+                hand[row["CODE"]] = occ
             problems += [
-                f"{label}: unknown skill '{s}'"
-                for s, sid in zip(occ["skills"], skills, strict=True)
-                if sid not in lexicon.skills
+                f"{label}: unknown skill '{s}'" for s in occ["skills"] if skill_id(s) not in lexicon.hand_family
             ]
-            occupations.append(
-                {
-                    "id": row["CODE"],
-                    "label": label,
-                    "family": family_id,
-                    "isco_group": row["ISCOGROUPCODE"],
-                    "esco_uri": row["ORIGINURI"],
-                    "titles": _title_variants(label, row["ALTLABELS"]) + occ.get("extra_titles", []),
-                    "jobrank_titles": occ.get("extra_titles", []),
-                    "description": _first_sentences(row["DESCRIPTION"]),
-                    "core_skills": skills,
-                    "pay_usd": occ["pay"],
-                }
-            )
     if problems:
         raise TrainingError("occupation spec does not match ESCO: " + "; ".join(problems))
-    return {"attribution": ATTRIBUTION, "source": "ESCO v1.1.1", "families": families, "occupations": occupations}
+
+    essentials = {row["ORIGINURI"]: links[row["ORIGINURI"]]["essential"] for row in rows}
+    world = _select_world(rows, set(hand), essentials, spec["world"]["occupations"])
+    preferred_labels = frozenset(row["PREFERREDLABEL"].casefold() for row in rows)
+    occupations: list[dict] = []
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in sorted(rows, key=lambda r: r["CODE"]):
+        code, unit = row["CODE"], row["ISCOGROUPCODE"]
+        family_id = family_of_unit.get(unit) or f"isco-{unit[:2]}"
+        if family_id not in families:
+            families[family_id] = _isco_family(unit[:2], spec, isco_labels)
+        occ = hand.get(code, {})
+        ordered = lambda ids: sorted(dict.fromkeys(ids), key=lexicon.skill_order)  # noqa: E731
+        core = list(
+            dict.fromkeys([skill_id(s) for s in occ.get("skills", [])] + ordered(links[row["ORIGINURI"]]["essential"]))
+        )
+        optional = [s for s in ordered(links[row["ORIGINURI"]]["optional"]) if s not in core]
+        for sid in core:
+            votes[sid][family_id] += 2
+        for sid in optional:
+            votes[sid][family_id] += 1
+        in_world = code in world
+        entry = {
+            "id": code,
+            "label": row["PREFERREDLABEL"],
+            "family": family_id,
+            "isco_group": unit,
+            "titles": _title_variants(
+                row["PREFERREDLABEL"],
+                row["ALTLABELS"],
+                MAX_TITLE_VARIANTS if in_world else None,
+                preferred_labels - {row["PREFERREDLABEL"].casefold()},
+            )
+            + occ.get("extra_titles", []),
+            # Outside the world the skills only break ties between occupations sharing a title.
+            "core_skills": core[: MAX_CORE_SKILLS if in_world else MAX_CORE_SKILLS // 2],
+        }
+        if in_world:
+            entry |= {
+                "world": True,
+                "esco_uri": row["ORIGINURI"],
+                "jobrank_titles": occ.get("extra_titles", []),
+                "description": _first_sentences(row["DESCRIPTION"]),
+                "optional_skills": optional[:MAX_OPTIONAL_SKILLS],
+                "pay_usd": occ.get("pay") or _isco_family(unit[:2], spec, isco_labels)["pay_usd"],
+            }
+        occupations.append(entry)
+
+    lexicon_doc = lexicon.document(votes)
+    known = set(SkillLexicon(lexicon_doc["families"], esco=lexicon_doc["esco"]).skills)
+    for entry in occupations:  # a skill whose every spelling is shared with another has no entry
+        for key in ("core_skills", "optional_skills"):
+            if key in entry:
+                entry[key] = [s for s in entry[key] if s in known]
+    document = {
+        "attribution": ATTRIBUTION,
+        "source": "ESCO v1.1.1",
+        "pay_rule": "hand-written occupations: their own pay reference; every other: the mid-level annual USD "
+        "reference of its ISCO-08 major group (sub-major override where one is given), occupation_spec.json isco_families",
+        "families": families,
+        "occupations": occupations,
+    }
+    return document, lexicon_doc
+
+
+def write_json_lines(path: Path, document: dict, list_key: str) -> None:
+    """JSON with one element of ``document[list_key]`` per line: compact, and diffs stay readable."""
+    head = {k: v for k, v in document.items() if k != list_key}
+    body = json.dumps(head, indent=1, ensure_ascii=False)[:-2]
+    items = ",\n".join(json.dumps(item, ensure_ascii=False) for item in document[list_key])
+    path.write_text(f'{body},\n "{list_key}": [\n{items}\n]}}\n', encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the esco-subset stage."""
     parser = argparse.ArgumentParser(prog="python -m training esco-subset", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--esco-dir", type=Path, default=DEFAULT_ESCO_DIR, help="folder with ESCO occupations.csv and ISCOGroups.csv"
+        "--esco-dir", type=Path, default=DEFAULT_ESCO_DIR, help="folder of the ESCO CSVs (occupations, skills, links)"
     )
     parser.add_argument("--out", type=Path, default=OUTPUT_PATH, help="where to write occupations.json")
+    parser.add_argument("--lexicon-out", type=Path, default=DEFAULT_LEXICON_PATH, help="where to write the lexicon")
     args = parser.parse_args(argv)
-    if not (args.esco_dir / "occupations.csv").is_file():
-        raise SystemExit(f"error: no occupations.csv in {args.esco_dir}")
-    document = build(args.esco_dir)
-    args.out.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {len(document['occupations'])} occupations in {len(document['families'])} families to {args.out}")
+    for name in ("occupations.csv", "ISCOGroups.csv", "skills.csv.gz", "occupationSkillRelations.csv.gz"):
+        if not (args.esco_dir / name).is_file():
+            raise SystemExit(f"error: no {name} in {args.esco_dir}")
+    document, lexicon = build(args.esco_dir)
+    write_json_lines(args.out, document, "occupations")
+    args.lexicon_out.write_text(json.dumps(lexicon, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
+    world = [o for o in document["occupations"] if o.get("world")]
+    skills = sum(len(entries) for section in ("families", "esco") for entries in lexicon[section].values())
+    print(
+        f"wrote {len(document['occupations'])} occupations ({len(world)} in the generated world, "
+        f"{len({o['isco_group'][0] for o in world})} ISCO major groups) in {len(document['families'])} families "
+        f"to {args.out}; {skills} skills to {args.lexicon_out}"
+    )
     return 0

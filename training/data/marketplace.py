@@ -94,10 +94,13 @@ class MarketplaceGenerator:
         self.config = config
         self.taxonomy = taxonomy
         self.lexicon = lexicon
-        self.occupations = list(taxonomy.occupations.values())
-        self.family_ids = list(taxonomy.families)
+        # The generated world: the taxonomy's ``world`` occupations (the rest only name titles).
+        self.occupations = taxonomy.world()
+        self.by_family: dict[str, list[Occupation]] = {}
+        for occupation in self.occupations:
+            self.by_family.setdefault(occupation.family, []).append(occupation)
+        self.family_ids = list(self.by_family)
         self.companies = self._make_companies()
-        self._family_skills = {f: [s.id for s in lexicon.in_family(f)] for f in self.family_ids}
         self._generic_skills = [s.id for s in lexicon.in_family("generic")]
 
     # ---- companies ---------------------------------------------------------------------------
@@ -109,7 +112,7 @@ class MarketplaceGenerator:
         for rank in range(self.config.companies):
             family = self.family_ids[rank % len(self.family_ids)]
             while True:
-                name = f"{rng.choice(world.COMPANY_FIRST)}{rng.choice(world.COMPANY_SECOND)} {rng.choice(world.COMPANY_SUFFIX[family])}"
+                name = f"{rng.choice(world.COMPANY_FIRST)}{rng.choice(world.COMPANY_SECOND)} {rng.choice(world.company_suffixes(family))}"
                 if name not in used:
                     used.add(name)
                     break
@@ -139,10 +142,17 @@ class MarketplaceGenerator:
             return float(round(annual / 12 / 50) * 50)
         return float(round(annual / 1000) * 1000)
 
+    def _related_skills(self, occupation: Occupation) -> list[str]:
+        """Skills near an occupation beyond its core: its ESCO optional skills, else its family's."""
+        if occupation.optional_skills:
+            return [s for s in occupation.optional_skills if s in self.lexicon.skills]
+        related = {s for o in self.by_family[occupation.family] for s in o.core_skills}
+        return sorted(related - set(occupation.core_skills))
+
     def _skills_of(self, rng: random.Random, occupation: Occupation, core_share: float, extra: int) -> list[str]:
         core = [s for s in occupation.core_skills if rng.random() < core_share] or list(occupation.core_skills[:2])
-        family_pool = [s for s in self._family_skills[occupation.family] if s not in core]
-        core += rng.sample(family_pool, min(extra, len(family_pool)))
+        pool = [s for s in self._related_skills(occupation) if s not in core]
+        core += rng.sample(pool, min(extra, len(pool)))
         return core
 
     # ---- jobs --------------------------------------------------------------------------------
@@ -170,9 +180,10 @@ class MarketplaceGenerator:
         n_required = rng.randint(3, min(6, len(occupation.core_skills) + 1))
         core = list(occupation.core_skills)
         required = [s for s in core[:n_required] if rng.random() < 0.85] or core[:2]
-        if rng.random() < 0.3:
-            required.append(rng.choice([s for s in self._family_skills[occupation.family] if s not in required]))
-        preferred_pool = [s for s in self._family_skills[occupation.family] + self._generic_skills if s not in required]
+        related = self._related_skills(occupation)
+        if rng.random() < 0.3 and [s for s in related if s not in required]:
+            required.append(rng.choice([s for s in related if s not in required]))
+        preferred_pool = [s for s in related + self._generic_skills if s not in required]
         preferred = rng.sample(preferred_pool, rng.randint(0, 3))
 
         # Some requirements appear only in the description, never in the list.
@@ -275,7 +286,7 @@ class MarketplaceGenerator:
         simulated one of tractable size would not, so that slice is materialised per member.
         """
         same = self.taxonomy.occupations[truth.occupation]
-        related = self.taxonomy.in_family(truth.family)
+        related = self.by_family[truth.family]
         count = rng.randint(self.config.min_local_openings, self.config.max_local_openings)
         level = (member.seniority or Seniority.mid_senior).level
         openings = []

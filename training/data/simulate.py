@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.domain.canonical import CanonicalView
-from app.domain.occupations import default_taxonomy
+from app.domain.occupations import ONET_ATTRIBUTION, default_taxonomy
 from app.domain.schemas import Job, Member
 from app.domain.skills import default_lexicon
 from training.config import DataConfig
@@ -96,18 +96,32 @@ def generate(
             "members": config.members,
             "jobs": len(index.jobs),
             "pairs": pair_count,
-            "occupations": len(taxonomy.occupations),
-            "families": len(taxonomy.families),
+            **world_counts(generator),
         },
         "engagement": {
             "actions": {a: actions[a] for a in ACTIONS},
             "positive_rate": round(sum(actions[a] for a in POSITIVE_ACTIONS) / max(1, pair_count), 4),
         },
         "timing_seconds": {"generate": round(time.perf_counter() - started, 2)},
-        "attribution": taxonomy.attribution,
+        "attribution": {"esco": taxonomy.attribution, "onet": ONET_ATTRIBUTION},
     }
     write_card(out, card)
     return card
+
+
+def world_counts(generator: MarketplaceGenerator) -> dict:
+    """What the generated world covers: occupations, ISCO-08 major groups, families, skills, links."""
+    world = generator.occupations
+    skills = {s for o in world for s in (*o.core_skills, *o.optional_skills)}
+    return {
+        "occupations": len(world),
+        "isco_major_groups": len({o.isco_group[:1] for o in world}),
+        "families": len(generator.family_ids),
+        "skills": len(skills),
+        "occupation_skill_links": sum(len(o.core_skills) + len(o.optional_skills) for o in world),
+        "title_dictionary_occupations": len(generator.taxonomy.occupations),
+        "lexicon_skills": len(generator.lexicon.skills),
+    }
 
 
 def write_card(out: Path, card: dict) -> None:

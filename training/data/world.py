@@ -147,6 +147,27 @@ COMPANY_SUFFIX = {
     "hr_admin": ("Recruitment", "Consulting", "Services", "People"),
     "customer_service": ("Connect", "Contact Centre", "Telecom", "Energy"),
 }
+# Families named after an ISCO-08 sub-major group ("isco-72") take their major group's suffixes.
+ISCO_COMPANY_SUFFIX = {
+    "0": ("Defence", "Forces", "Security"),
+    "1": ("Group", "Holdings", "Partners", "Management"),
+    "2": ("Associates", "Institute", "Partners", "Consulting", "Services"),
+    "3": ("Technical Services", "Engineering", "Services", "Solutions"),
+    "4": ("Services", "Office Solutions", "Administration"),
+    "5": ("Services", "Care", "Stores", "Studio"),
+    "6": ("Farms", "Growers", "Forestry", "Fisheries"),
+    "7": ("Workshop", "Works", "Builders", "Crafts", "Engineering"),
+    "8": ("Manufacturing", "Industries", "Plant", "Transport"),
+    "9": ("Facilities", "Services", "Cleaning", "Labour Hire"),
+}
+
+
+def company_suffixes(family: str) -> tuple[str, ...]:
+    """The words company names of a family end with."""
+    if family in COMPANY_SUFFIX:
+        return COMPANY_SUFFIX[family]
+    return ISCO_COMPANY_SUFFIX[family.removeprefix("isco-")[:1]]
+
 
 COMPANY_BLURBS = (
     "{company} is a fast-growing {industry} company with offices across Europe and North America.",

@@ -29,9 +29,10 @@ def label(canon, occupation_id):
         ("Forklift Driver", "forklift operator"),
         ("GP", "general practitioner"),
         ("Senior Staff Nurse", "nurse responsible for general care"),
-        ("Line Cook", "cook"),  # a known title inside a longer one
+        ("Line Cook", "grill cook"),  # ESCO lists "line cook" under grill cook
+        ("Head Pastry Cook", "pastry chef"),  # a known title inside a longer one
         ("Chief Happiness Officer", None),  # nothing close enough: unrecognised, not a guess
-        ("Quantum Basket Weaver", None),
+        ("Quantum Flux Whisperer", None),
     ],
 )
 def test_titles_resolve_to_occupations(canon, title, expected):

@@ -1,4 +1,4 @@
-"""The committed ESCO subset is what the builder makes from the real ESCO files."""
+"""The committed ESCO world and lexicon are what the builder makes from the real ESCO files."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import json
 
 import pytest
 
+from app.domain.skills import DEFAULT_LEXICON_PATH
 from training.data.esco_subset import DEFAULT_ESCO_DIR, OUTPUT_PATH, build
 from training.errors import TrainingError
 
 
 @pytest.mark.skipif(not (DEFAULT_ESCO_DIR / "occupations.csv").is_file(), reason="shared ESCO data not beside the repo")
-def test_committed_subset_matches_a_fresh_build():
-    assert build(DEFAULT_ESCO_DIR) == json.loads(OUTPUT_PATH.read_text(encoding="utf-8"))
+def test_committed_world_and_lexicon_match_a_fresh_build():
+    occupations, lexicon = build(DEFAULT_ESCO_DIR)
+    assert occupations == json.loads(OUTPUT_PATH.read_text(encoding="utf-8"))
+    assert lexicon == json.loads(DEFAULT_LEXICON_PATH.read_text(encoding="utf-8"))
 
 
 def test_a_bad_spec_is_refused(tmp_path):

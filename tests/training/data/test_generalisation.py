@@ -24,6 +24,8 @@ from training.policy.policy import default_policy
 from training.teachers.split_scores import occupations_of
 
 KNOWN = known_titles(default_taxonomy())
+WORLD_TITLES = known_titles(default_taxonomy(), world_only=True)
+WORLD = {o.id for o in default_taxonomy().world()}
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +66,7 @@ def test_heldout_titles_are_unseen_by_the_world_the_canonicaliser_and_the_traini
     heldout = load_benchmark_sets()["heldout_titles"]
     assert sum(len(v) for v in heldout.values()) >= 50
     for occupation, labels in heldout.items():
-        assert occupation in default_taxonomy().occupations
+        assert occupation in WORLD
         for label in labels:
             key = norm_title(label)
             assert key not in KNOWN and without_level(key) not in KNOWN, label
@@ -90,15 +92,18 @@ def test_heldout_occupations_are_absent_from_the_world_and_the_training_data(dat
     occupations = load_benchmark_sets()["heldout_occupations"]
     ids = {o["id"] for o in occupations}
     assert len(ids) >= 100 and len({o["isco_group"][0] for o in occupations}) >= 9
-    assert not ids & set(default_taxonomy().occupations)
+    assert not ids & WORLD
     assert data.member_truth is not None and data.job_truth is not None
     assert not ids & {t.occupation for t in data.member_truth.values()}
     assert not ids & {t.occupation for t in data.job_truth.values()}
     seen = _training_titles(data)
-    assert not any(norm_title(t) in KNOWN | seen for o in occupations for t in o["titles"])
-    lists = heldout_occupation_lists(policy_grader(default_policy()), 6)
+    assert not any(norm_title(t) in WORLD_TITLES | seen for o in occupations for t in o["titles"])
+    lists = heldout_occupation_lists(policy_grader(default_policy()), 60)
+    # Same-occupation jobs graded good for most members (a member showing few of a job's required
+    # skills gets less), unrelated ones bad for all.
+    assert np.mean([lst.grades.max() >= 3 for lst in lists]) >= 0.85
     for lst in lists:
-        assert lst.grades.max() >= 3 and lst.grades.min() <= 1
+        assert lst.grades.min() <= 1
         assert all(j.job_id.startswith("ho-") for j in lst.jobs)
 
 

@@ -17,7 +17,7 @@ def _write(path, rows) -> None:
 
 
 def test_coverage_of_unrecognised_titles_is_reported(tmp_path):
-    jobs = [JOB, _merge(JOB, {"job_id": "j-2", "title": "Quantum Basket Weaver"})]
+    jobs = [JOB, _merge(JOB, {"job_id": "j-2", "title": "Quantum Flux Whisperer"})]
     _write(tmp_path / layout.MEMBERS, [MEMBER])
     _write(tmp_path / layout.JOBS, jobs)
     _write(tmp_path / layout.PAIRS, [{"member_id": "m-1", "job_id": j["job_id"]} for j in jobs])

@@ -20,7 +20,7 @@ FILE = {
             "id": "clinical-coder",
             "label": "clinical coder",
             "family": "healthcare",
-            "titles": ["Clinical Coding Officer"],
+            "titles": ["Casemix Coding Wrangler"],
         }
     ],
 }
@@ -35,8 +35,8 @@ def test_title_mappings_and_new_occupations_are_recognised(tmp_path):
     path = tmp_path / "occupations.json"
     path.write_text(json.dumps(FILE))
     taxonomy = extend_taxonomy(default_taxonomy(), path)
-    assert _occupation_of(default_taxonomy(), "Clinical Coding Officer") is None
-    assert _occupation_of(taxonomy, "Clinical Coding Officer") == "clinical-coder"
+    assert _occupation_of(default_taxonomy(), "Casemix Coding Wrangler") is None
+    assert _occupation_of(taxonomy, "Casemix Coding Wrangler") == "clinical-coder"
     assert _occupation_of(taxonomy, "Band 5 Ward Sister") == "2221.2"
     assert len(default_taxonomy().occupations) + 1 == len(taxonomy.occupations)  # the bundled one is unchanged
 
