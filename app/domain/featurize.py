@@ -41,7 +41,7 @@ from app.domain.schemas import (
 from app.domain.skills import SkillLexicon, default_lexicon
 
 if TYPE_CHECKING:
-    from training.policy.canonicalize import FieldCanonicalizer
+    from app.domain.canonical import FieldCanonicalizer
 
 FEATURES_VERSION = 2
 MEMBER_TEXT_CHARS = 320
@@ -203,14 +203,14 @@ def default_canonicalizer() -> FieldCanonicalizer:
     """The judge's field path over the bundled occupations and skills (built once: it compiles every
     title variant into one pattern)."""
     # Imported here: the canonicaliser builds on this module's skill and place helpers.
-    from training.data.taxonomy import default_taxonomy
-    from training.policy.canonicalize import FieldCanonicalizer
+    from app.domain.occupations import default_taxonomy
+    from app.domain.canonical import FieldCanonicalizer
 
     return FieldCanonicalizer(default_taxonomy(), default_lexicon())
 
 
 def _place_keys(place: str) -> frozenset[str]:
-    from training.policy.places import place_keys  # it builds on normalize_city
+    from app.domain.places import place_keys  # it builds on normalize_city
 
     return place_keys(place)
 
