@@ -33,6 +33,10 @@ STAGES = {
         "train both teachers, score the pairs, evaluate: the whole teacher stage, timed",
     ),
     "distill": ("training.distill.train", "multi-teacher distillation of the ranker student: ablation + scaling curve"),
+    "ablation": (
+        "training.distill.ablation",
+        "label-budget curve: students on N judge labels alone vs distilled from a teacher on the same N",
+    ),
     "export": ("training.export.export_student", "the student to ONNX (fp32 + int8), parity-gated, with manifest.json"),
     "pipeline": ("training.run_pipeline", "the whole offline pipeline: data -> teachers -> students -> ONNX, timed"),
     "demo": ("training.demo", "build the tiny dataset and show judged rankings with explanations"),

@@ -120,6 +120,17 @@ class ExportConfig(_Section):
     )
 
 
+class AblationConfig(_Section):
+    """The label-budget curve (`ablation`): students on N judge labels alone vs distilled from a
+    teacher trained on the same N labels over a larger pool of unlabelled lists."""
+
+    budgets: tuple[int, ...] = Field(
+        default=(200, 1000), description="judge-label budgets in pairs (whole lists; the whole pool is added)"
+    )
+    pool_members: int = Field(default=20, ge=1, description="train lists the teachers score (the unlabelled pool)")
+    teacher_epochs: int = Field(default=2, ge=1, description="passes of each budget's teacher over its labels")
+
+
 class RunConfig(_Section):
     """Everything one run of the pipeline reads, by stage."""
 
@@ -129,6 +140,7 @@ class RunConfig(_Section):
     teacher: TeacherConfig = TeacherConfig()
     student: StudentConfig = StudentConfig()
     export: ExportConfig = ExportConfig()
+    ablation: AblationConfig = AblationConfig()
 
 
 def _merge(base: dict, changes: dict) -> dict:

@@ -147,7 +147,8 @@ class StudentModel:
         return self.job_tower(texts)
 
     def score(self, member: np.ndarray, jobs: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(relevance = expected grade [n], engagement probability [n]) of one member's candidates."""
+        """(relevance = expected grade [n], engagement probability [n]) of one member's candidates;
+        ``features`` is the match-feature matrix [n, len(FEATURE_NAMES)] (the model reads its first columns)."""
         if len(jobs) == 0:
             empty = np.zeros(0, dtype=np.float32)
             return empty, empty

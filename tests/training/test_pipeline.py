@@ -11,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.domain.featurize import FEATURE_NAMES, FEATURES_VERSION
 from app.ranking.engine import RankingEngine, smoke_request
 from app.ranking.golden import check_golden
 from app.ranking.manifest import load_manifest
 from app.ranking.student import StudentModel
+from training.data.lists import load_lists
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -75,6 +77,22 @@ def test_published_model_loads_and_ranks(pipeline_run):
     member, jobs = smoke_request()
     outcome = engine.rank(member, jobs, budget_ms=60_000)
     assert outcome.tier == "ranker" and np.all(np.isfinite(outcome.score)) and len(outcome.score) == len(jobs)
+
+
+def test_the_service_ranks_as_the_exported_model_on_the_rule_features(pipeline_run):
+    """The engine (job facts, the canonicaliser's reading included, cached with the embeddings) scores
+    held-out lists exactly as the exported folder does on its own: the path the parity gate checked."""
+    folder = pipeline_run / "artifacts" / "jobrank-ranker"
+    interaction = load_manifest(folder).inputs.interaction
+    assert (interaction.features_version, tuple(interaction.features)) == (FEATURES_VERSION, FEATURE_NAMES)
+    model = StudentModel.load(folder, threads=1)
+    engine = RankingEngine(model, cache_size=1000)
+    for candidate_list in load_lists(pipeline_run / "data", ("test",), 3):
+        exported = model.rank(candidate_list.member, candidate_list.jobs)
+        engine.index_jobs(candidate_list.jobs)
+        served = engine.rank(candidate_list.member, candidate_list.jobs, budget_ms=60_000)
+        assert served.tier == "ranker" and served.counts["cached"] == len(candidate_list.jobs)
+        np.testing.assert_allclose(served.score, exported.score, atol=1e-5)  # same scores, so the same ranking
 
 
 def test_export_gate_reads_its_thresholds_from_the_run_config(pipeline_run):

@@ -9,7 +9,8 @@ r = P·(0..4), engagement-teacher probabilities p ∈ [0,1]^n, judge grades g an
        + w_rel_list · ListNet(E_z[grade], r / τ)              listwise, relevance teacher
        + w_eng      · BCE(σ(e), p)                            pointwise soft labels, engagement teacher
        + w_eng_list · ListNet(e, logit(p) / τ)                listwise, engagement teacher
-       + w_hard     · [KL(q(g) ‖ softmax z) + BCE(σ(e), y)]   optional hard labels (q: soft grade targets)
+       + w_hard     · [KL(q(g) ‖ softmax z) + BCE(σ(e), y)]   optional hard labels (q: soft grade targets;
+                                                              pairs graded -1 have no judge label: BCE only)
 
 Sources: soft-label distillation, Hinton et al. 2015 ("Distilling the Knowledge in a Neural
 Network"); ListNet, Cao et al. ICML 2007; learning from several teachers at once by a weighted sum
@@ -86,7 +87,12 @@ def multi_teacher_loss(
     if weights.hard:
         if grades is None or engaged is None:
             raise ValueError("the hard-label term needs grades and engagement labels")
-        hard = soft_label_kl(student_grade_logits, soft_grade_targets(grades, weights.label_sigma))
+        labelled = grades >= 0  # -1: a pair without a judge label (the label-budget ablation's pool)
+        hard = (
+            soft_label_kl(student_grade_logits[labelled], soft_grade_targets(grades[labelled], weights.label_sigma))
+            if labelled.any()
+            else zero
+        )
         parts["hard"] = weights.hard * (hard + masked_bce(student_engage_logits, engaged))
     total = sum(parts.values(), zero)
     return total, {name: float(value.detach()) for name, value in parts.items()}

@@ -24,7 +24,7 @@ from torch import nn
 
 from app.domain.featurize import FEATURE_NAMES
 from training.teachers.encoder import mean_pool
-from training.teachers.model import RulesPrior
+from training.teachers.model import RulesPrior, zero_output
 
 
 class Interaction(nn.Module):
@@ -51,6 +51,7 @@ class Interaction(nn.Module):
         self.relevance = nn.Linear(width, 5)
         self.engagement = nn.Linear(width, 1)
         self.prior = RulesPrior()
+        zero_output(self.relevance)  # a fresh student grades exactly as the rules do
 
     def forward(
         self, member: torch.Tensor, job: torch.Tensor, features: torch.Tensor
@@ -79,6 +80,7 @@ class FeatureScorer(nn.Module):
         self.relevance = nn.Linear(hidden // 2, 5)
         self.engagement = nn.Linear(hidden // 2, 1)
         self.prior = RulesPrior()
+        zero_output(self.relevance)
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.mlp(features)

@@ -90,14 +90,19 @@ def prepare(
 
 
 def fit(
-    variant: str, data: list[ListTensors], cfg: StudentConfig, width: int, features_only: bool = False
+    variant: str,
+    data: list[ListTensors],
+    cfg: StudentConfig,
+    width: int,
+    features_only: bool = False,
+    weights: DistillWeights | None = None,
 ) -> RankerStudent | FeatureScorer:
-    """Train the trainable part of a student (projections, interaction, heads) on the lists;
-    with ``features_only``, the feature-tier scorer instead."""
+    """Train the trainable part of a student (projections, interaction, heads) on the lists with the
+    loss of ``variant`` (or these ``weights``); with ``features_only``, the feature-tier scorer instead."""
     torch.manual_seed(cfg.seed)
     student = FeatureScorer() if features_only else RankerStudent(None, width, cfg.dim)
     optimizer = torch.optim.AdamW(student.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    weights = DistillWeights.variant(variant)
+    weights = weights or DistillWeights.variant(variant)
     rng = np.random.default_rng(cfg.seed)
     student.train()
     for _ in range(cfg.epochs):

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from app.domain.canonical import CanonicalView
 from app.domain.featurize import annual_amount
 from app.domain.places import same_place
+from app.domain.rule_features import OTHER_FAMILY, SAME_FAMILY, SAME_OCCUPATION
+from app.domain.rule_features import function_match as match_functions
 from app.domain.schemas import Job, Member, WorkplacePreference, WorkplaceType
 from training.policy.policy import Policy, default_policy
 
 RULES = ("work_authorization", "location", "function", "skills", "seniority", "salary", "workplace")
-FUNCTION_SAME_OCCUPATION = "same_occupation"
-FUNCTION_SAME_FAMILY = "same_family"
-FUNCTION_OTHER_FAMILY = "other_family"
+# The rules as model input (app/domain/rule_features.py) share the function match and its names.
+FUNCTION_SAME_OCCUPATION, FUNCTION_SAME_FAMILY, FUNCTION_OTHER_FAMILY = SAME_OCCUPATION, SAME_FAMILY, OTHER_FAMILY
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,7 @@ def _band(table: tuple[tuple[float, int], ...], coverage: float) -> int:
 
 def function_match(member: CanonicalView, job: CanonicalView) -> str:
     """same_occupation, same_family or other_family (unrecognised counts as other family)."""
-    if member.occupation is not None and member.occupation == job.occupation:
-        return FUNCTION_SAME_OCCUPATION
-    if member.family is not None and member.family == job.family:
-        return FUNCTION_SAME_FAMILY
-    return FUNCTION_OTHER_FAMILY
+    return match_functions(member.occupation, member.family, job.occupation, job.family)
 
 
 def judge(

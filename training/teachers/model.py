@@ -53,6 +53,13 @@ class RulesPrior(nn.Module):
         return self.linear(features[..., RULE_GRADE_COLUMNS])
 
 
+def zero_output(layer: nn.Linear) -> None:
+    """Zero a head's output layer, so the model's first answer is the rules prior's alone (its
+    gradient is not zero: the residual grows from the first step)."""
+    nn.init.zeros_(layer.weight)
+    nn.init.zeros_(layer.bias)
+
+
 def position_bucket(positions: torch.Tensor) -> torch.Tensor:
     """0, 1, 2-3, 4-5, 6-9, … : two buckets per doubling of the position, capped."""
     return torch.clamp((2 * torch.log2(positions.float() + 1)).long(), max=POSITION_BUCKETS - 1)
@@ -78,6 +85,8 @@ class CrossEncoderTeacher(nn.Module):
         if self.seen is not None:
             nn.init.constant_(self.seen.weight, 2.0)
         self.prior = RulesPrior() if kind == "relevance" else None
+        if self.prior is not None:
+            zero_output(self.head[-1])
 
     def seen_logit(self, positions: torch.Tensor) -> torch.Tensor:
         """Logit of P(seen | position) (engagement teacher only)."""

@@ -66,3 +66,16 @@ def test_gradient_descent_learns_the_teachers_order():
     student_rank = torch.argsort(torch.softmax(z, -1) @ torch.arange(5.0))
     assert torch.equal(teacher_rank, student_rank)
     assert torch.equal(torch.argsort(eng), torch.argsort(e.detach()))
+
+
+def test_pairs_without_a_judge_label_keep_only_the_engagement_part():
+    probs, eng, grades, engaged = _inputs()
+    z, e = torch.randn(6, 5), torch.zeros(6)
+    weights = DistillWeights(rel_kl=0.0, rel_list=0.0, eng=0.0, eng_list=0.0, hard=1.0)
+    unlabelled = torch.full_like(grades, -1)
+    _, none = multi_teacher_loss(z, e, probs, eng, unlabelled, engaged, weights)
+    _, labelled = multi_teacher_loss(z, e, probs, eng, grades, engaged, weights)
+    assert none["hard"] == pytest.approx(
+        float(torch.nn.functional.binary_cross_entropy_with_logits(e[[0, 1, 3, 4, 5]], engaged[[0, 1, 3, 4, 5]]))
+    )
+    assert labelled["hard"] > none["hard"]

@@ -1,0 +1,43 @@
+"""The label-budget ablation on the tiny dataset: both arms at every budget, the outputs it promises."""
+
+from __future__ import annotations
+
+import json
+
+from training.config import load_config
+from training.data.lists import load_lists
+from training.distill.ablation import format_table, labelled_prefix, run_ablation
+from training.policy.policy import default_policy
+
+
+def test_labelled_prefix_takes_whole_lists_within_the_budget(tiny_dataset):
+    lists = load_lists(tiny_dataset, ("train",), 5)
+    first = len(lists[0])
+    assert labelled_prefix(lists, first) == 1
+    assert labelled_prefix(lists, first + len(lists[1]) - 1) == 1
+    assert labelled_prefix(lists, 1) == 1  # never empty
+    assert labelled_prefix(lists, None) == 5
+
+
+def test_ablation_writes_the_curve_for_both_arms(tiny_dataset, tmp_path):
+    overrides = [
+        "ablation.budgets=[100]",
+        "ablation.pool_members=3",
+        "ablation.teacher_epochs=1",
+        "teacher.layers=1",
+        "teacher.val_members=1",
+        "student.epochs=1",
+        "lists.score_test_members=2",
+    ]
+    config = load_config("tiny", overrides=overrides)
+    report = run_ablation(tiny_dataset, tmp_path, config, default_policy(), progress=False)
+    out = tmp_path / "ablation"
+    assert {p.name for p in out.iterdir()} >= {"metrics.json", "table.md", "curve.png"}
+    assert json.loads((out / "metrics.json").read_text())["points"] == report["points"]
+    small, everything = report["points"]
+    assert small["labelled_lists"] == 1 < small["pool_lists"] == 3
+    assert everything["labelled_pairs"] == everything["pool_pairs"] > small["labelled_pairs"]
+    for point in report["points"]:
+        for arm in ("labels only", "distilled", "teacher"):
+            assert 0.0 <= point[arm]["ndcg@10"] <= 1.0
+    assert format_table(report).count("\n") == 2 + len(report["points"])
