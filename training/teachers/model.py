@@ -86,7 +86,9 @@ class CrossEncoderTeacher(nn.Module):
             nn.init.constant_(self.seen.weight, 2.0)
         self.prior = RulesPrior() if kind == "relevance" else None
         if self.prior is not None:
-            zero_output(self.head[-1])
+            output = self.head[-1]
+            assert isinstance(output, nn.Linear)
+            zero_output(output)
 
     def seen_logit(self, positions: torch.Tensor) -> torch.Tensor:
         """Logit of P(seen | position) (engagement teacher only)."""
