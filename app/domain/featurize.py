@@ -8,8 +8,12 @@ Two kinds of input come out of here:
   read ``member_text`` and ``job_text`` separately (job text depends only on the job, so it can be
   encoded once and cached).
 * **Exact match features** — what a small transformer reads poorly (numbers, codes): location,
-  authorisation, seniority gap, salary ratio, skill coverage, workplace fit. ``FEATURE_NAMES``
-  fixes their order; bump ``FEATURES_VERSION`` whenever it changes.
+  authorisation, seniority gap, salary ratio, skill coverage, workplace fit; then the **rule
+  features** (app/domain/rule_features.py): the policy's rules applied to what the canonicaliser
+  reads from the request fields (occupation, family, skills from lists and free text), rule by
+  rule, and the grade they give. ``FEATURE_NAMES`` fixes their order; bump ``FEATURES_VERSION``
+  whenever it changes and record the old order in ``FEATURE_SETS`` (a model trained on an older
+  set keeps being served: it reads the first columns, see app/ranking/student.py).
 """
 
 from __future__ import annotations
@@ -19,9 +23,13 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from app.domain.policy import default_policy
+from app.domain.rule_features import RULE_FEATURE_NAMES, rule_features
 from app.domain.schemas import (
     Job,
     Member,
@@ -32,7 +40,10 @@ from app.domain.schemas import (
 )
 from app.domain.skills import SkillLexicon, default_lexicon
 
-FEATURES_VERSION = 1
+if TYPE_CHECKING:
+    from app.domain.canonical import FieldCanonicalizer
+
+FEATURES_VERSION = 2
 MEMBER_TEXT_CHARS = 320
 JOB_TEXT_CHARS = 480
 HOURS_PER_YEAR = 2080
@@ -122,7 +133,10 @@ FEATURE_NAMES: tuple[str, ...] = (
     "preferred_coverage",
     "required_count",
     "years_experience",
+    *RULE_FEATURE_NAMES,
 )
+# Every version's feature order; each is a prefix of the next, so older models read the first columns.
+FEATURE_SETS: dict[int, tuple[str, ...]] = {1: FEATURE_NAMES[:20], 2: FEATURE_NAMES}
 
 
 def normalize_city(city: str) -> str:
@@ -155,8 +169,14 @@ class JobFacts:
     seniority: int | None
     salary_currency: str | None
     salary_max_annual: float
-    required: frozenset[str]
+    required: frozenset[str]  # the required-skills list, resolved
     preferred: frozenset[str]
+    # The canonicaliser's reading (rule features): where, what occupation, which skills it requires
+    # (from the list and the description).
+    places: frozenset[str]
+    occupation: str | None
+    family: str | None
+    skills: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,14 +191,35 @@ class MemberFacts:
     seniority: int | None
     min_salary_currency: str | None
     min_salary_annual: float
-    skills: frozenset[str]
+    skills: frozenset[str]  # from the skills list, the headline and the summary
     years: float
+    places: frozenset[str]
+    occupation: str | None
+    family: str | None
+
+
+@lru_cache(maxsize=1)
+def default_canonicalizer() -> FieldCanonicalizer:
+    """The judge's field path over the bundled occupations and skills (built once: it compiles every
+    title variant into one pattern)."""
+    # Imported here: the canonicaliser builds on this module's skill and place helpers.
+    from app.domain.occupations import default_taxonomy
+    from app.domain.canonical import FieldCanonicalizer
+
+    return FieldCanonicalizer(default_taxonomy(), default_lexicon())
+
+
+def _place_keys(place: str) -> frozenset[str]:
+    from app.domain.places import place_keys  # it builds on normalize_city
+
+    return place_keys(place)
 
 
 def job_facts(job: Job, lexicon: SkillLexicon | None = None) -> JobFacts:
     """The job side of the match features."""
     lexicon = lexicon or default_lexicon()
     salary = job.salary
+    view = default_canonicalizer().job_view(job)
     return JobFacts(
         country=job.location.country,
         city=normalize_city(job.location.city),
@@ -191,6 +232,10 @@ def job_facts(job: Job, lexicon: SkillLexicon | None = None) -> JobFacts:
         salary_max_annual=annual_amount(salary.max, salary.period) if salary is not None else 0.0,
         required=frozenset(lexicon.resolve_all(job.required_skills)),
         preferred=frozenset(lexicon.resolve_all(job.preferred_skills)),
+        places=_place_keys(job.location.city),
+        occupation=view.occupation,
+        family=view.family,
+        skills=view.skills,
     )
 
 
@@ -198,6 +243,8 @@ def member_facts(member: Member, lexicon: SkillLexicon | None = None) -> MemberF
     """The member side of the match features."""
     lexicon = lexicon or default_lexicon()
     minimum = member.min_salary
+    canonicalizer = default_canonicalizer()
+    view = canonicalizer.member_view(member)
     return MemberFacts(
         country=member.location.country,
         city=normalize_city(member.location.city),
@@ -207,8 +254,11 @@ def member_facts(member: Member, lexicon: SkillLexicon | None = None) -> MemberF
         seniority=member.seniority.level if member.seniority is not None else None,
         min_salary_currency=minimum.currency if minimum is not None else None,
         min_salary_annual=annual_amount(minimum.amount, minimum.period) if minimum is not None else 0.0,
-        skills=member_skill_ids(member, lexicon),
+        skills=view.skills if lexicon is canonicalizer.lexicon else member_skill_ids(member, lexicon),
         years=member.years_experience,
+        places=_place_keys(member.location.city),
+        occupation=view.occupation,
+        family=view.family,
     )
 
 
@@ -250,6 +300,7 @@ def features_from_facts(member: MemberFacts, job: JobFacts) -> list[float]:
         len(preferred & member.skills) / len(preferred) if preferred else 0.0,
         math.log1p(len(required)) / _REQUIRED_SCALE,
         min(member.years, 40.0) / 40.0,
+        *rule_features(member, job, default_policy()),
     ]
 
 

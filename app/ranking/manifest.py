@@ -18,7 +18,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.domain.featurize import FEATURE_NAMES, FEATURES_VERSION
+from app.domain.featurize import FEATURE_NAMES, FEATURE_SETS, FEATURES_VERSION
 from app.domain.schemas import Job, Member
 
 MANIFEST = "manifest.json"
@@ -260,12 +260,14 @@ def parse_manifest(doc: Any) -> ModelManifest:
 
 
 def check_features(manifest: ModelSpec) -> None:
-    """Refuse a model trained on other match features than this code computes."""
+    """Refuse a model trained on match features this code does not compute. An older version's
+    features are the first columns of this version's, which the runtime passes such a model."""
     interaction = manifest.inputs.interaction
-    if tuple(interaction.features) != FEATURE_NAMES or interaction.features_version != FEATURES_VERSION:
+    if FEATURE_SETS.get(interaction.features_version) != tuple(interaction.features):
         raise ManifestError(
             f"{MANIFEST}: match features version {interaction.features_version} ({len(interaction.features)} "
-            f"features) differ from this service's version {FEATURES_VERSION} ({len(FEATURE_NAMES)}): re-export the model"
+            f"features) is not one this service computes (version {FEATURES_VERSION}, {len(FEATURE_NAMES)} "
+            f"features, and the versions before it): re-export the model"
         )
 
 

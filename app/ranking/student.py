@@ -103,6 +103,8 @@ class StudentModel:
 
         self.directory = Path(directory)
         self.manifest = manifest
+        # The model's features are the first columns of the feature matrix (older versions: fewer).
+        self.feature_count = len(manifest.inputs.interaction.features)
         files, inputs = manifest.components, manifest.inputs
         tokenizer = self.directory / files.tokenizer
         try:
@@ -154,7 +156,7 @@ class StudentModel:
             {
                 "member": np.ascontiguousarray(member, dtype=np.float32).reshape(1, -1),
                 "jobs": np.ascontiguousarray(jobs, dtype=np.float32),
-                "features": np.ascontiguousarray(features, dtype=np.float32),
+                "features": np.ascontiguousarray(features[:, : self.feature_count], dtype=np.float32),
             },
         )
         return relevance, engagement
@@ -164,7 +166,8 @@ class StudentModel:
         if len(features) == 0:
             empty = np.zeros(0, dtype=np.float32)
             return empty, empty
-        relevance, engagement = self.features.run(None, {"features": np.ascontiguousarray(features, dtype=np.float32)})
+        columns = np.ascontiguousarray(features[:, : self.feature_count], dtype=np.float32)
+        relevance, engagement = self.features.run(None, {"features": columns})
         return relevance, engagement
 
     def blend(self, relevance: np.ndarray, engagement: np.ndarray) -> np.ndarray:

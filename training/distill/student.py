@@ -2,10 +2,15 @@
 
     member text --encoder (lower MiniLM layers) + mean pool--> [384] --Linear--> m [d]
     job text    --encoder (same layers)        + mean pool--> [384] --Linear--> j [d]
-    [m, j, m ⊙ j, 20 match features, cos(m, j)] --MLP--> h_text ┐
-    20 match features --------------------------------MLP--> h_feat ┴─> relevance head: 5 grade logits (E[grade])
-                                                                     └─> engagement head: 1 logit (P(apply or click))
+    [m, j, m ⊙ j, match features, cos(m, j)] --MLP--> h_text ┐
+    match features -----------------------------MLP--> h_feat ┴─> relevance head: 5 grade logits (E[grade])
+                                                               │     + the rules' prior (their grade, one-hot → logits)
+                                                               └─> engagement head: 1 logit (P(apply or click))
     final score = policy blend: 0.7 · E[grade] / 4 + 0.3 · P(engage)
+
+The match features (app/domain/featurize.py) end with the rule features: the policy's rules applied
+to what the canonicaliser reads from the request fields, and the grade they give. Through the
+prior, a fresh student grades as the rules do; the networks learn the residual.
 
 A job's embedding depends on the job alone, so the service caches it; a request costs one member
 tower pass plus the interaction over the candidates. In this version the encoder layers are
@@ -19,6 +24,7 @@ from torch import nn
 
 from app.domain.featurize import FEATURE_NAMES
 from training.teachers.encoder import mean_pool
+from training.teachers.model import RulesPrior
 
 
 class Interaction(nn.Module):
@@ -44,6 +50,7 @@ class Interaction(nn.Module):
         width = hidden // 2 + feature_hidden // 2
         self.relevance = nn.Linear(width, 5)
         self.engagement = nn.Linear(width, 1)
+        self.prior = RulesPrior()
 
     def forward(
         self, member: torch.Tensor, job: torch.Tensor, features: torch.Tensor
@@ -54,11 +61,11 @@ class Interaction(nn.Module):
             [self.text(torch.cat([member, job, member * job, features, cosine], dim=-1)), self.structured(features)],
             dim=-1,
         )
-        return self.relevance(h), self.engagement(h).squeeze(-1)
+        return self.relevance(h) + self.prior(features), self.engagement(h).squeeze(-1)
 
 
 class FeatureScorer(nn.Module):
-    """The cheapest tier: both heads from the 20 exact match features alone (no text, no embeddings).
+    """The cheapest tier: both heads from the match features alone (no text, no embeddings).
 
     Distilled from the same teachers with the same loss, so its scores sit on the ranker's scale; the
     service uses it for jobs it has no time to encode and when a request's budget allows nothing more.
@@ -71,10 +78,11 @@ class FeatureScorer(nn.Module):
         )
         self.relevance = nn.Linear(hidden // 2, 5)
         self.engagement = nn.Linear(hidden // 2, 1)
+        self.prior = RulesPrior()
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.mlp(features)
-        return self.relevance(h), self.engagement(h).squeeze(-1)
+        return self.relevance(h) + self.prior(features), self.engagement(h).squeeze(-1)
 
 
 class RankerStudent(nn.Module):

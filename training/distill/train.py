@@ -46,7 +46,7 @@ class ListTensors:
 
     member: torch.Tensor  # [n, width] (the member row repeated)
     jobs: torch.Tensor  # [n, width]
-    features: torch.Tensor  # [n, 20]
+    features: torch.Tensor  # [n, len(FEATURE_NAMES)]
     teacher_probs: torch.Tensor  # [n, 5]
     teacher_engagement: torch.Tensor  # [n]
     grades: torch.Tensor  # [n]

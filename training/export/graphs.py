@@ -35,7 +35,7 @@ class TowerGraph(nn.Module):
 
 
 class InteractionGraph(nn.Module):
-    """One member embedding [1, dim], job embeddings [n, dim], features [n, 20] ->
+    """One member embedding [1, dim], job embeddings [n, dim], features [n, len(FEATURE_NAMES)] ->
     (expected grade [n], engagement probability [n])."""
 
     def __init__(self, interaction: nn.Module):
@@ -48,7 +48,7 @@ class InteractionGraph(nn.Module):
 
 
 class FeaturesGraph(nn.Module):
-    """The features-only tier: features [n, 20] -> (expected grade [n], engagement probability [n])."""
+    """The features-only tier: features [n, len(FEATURE_NAMES)] -> (expected grade [n], engagement probability [n])."""
 
     def __init__(self, scorer: nn.Module):
         super().__init__()

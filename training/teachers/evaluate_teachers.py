@@ -105,6 +105,7 @@ def evaluate(
     student: Path | None = None,
     split_lists: int | None = None,
     with_teachers: bool = True,
+    zero_shot: bool = True,
 ) -> dict:
     """Evaluate the baselines, the rules, the teachers (and an exported student) on every split asked
     for (the generalisation splits on ``split_lists`` lists, default as many as in-distribution);
@@ -122,7 +123,7 @@ def evaluate(
         models = {
             "random": ModelScores(baselines.random_scores(lists, cfg.seed)),
             "lexical (BM25)": ModelScores(baselines.lexical_scores(lists)),
-            "zero-shot MiniLM": ModelScores(baselines.zero_shot_scores(lists)),
+            **({"zero-shot MiniLM": ModelScores(baselines.zero_shot_scores(lists))} if zero_shot else {}),
             "rules": ModelScores(baselines.rules_scores(lists, policy)),
             **teachers,
         }
@@ -180,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         "--no-teachers", action="store_true", help="leave the teachers out (e.g. before they are trained)"
     )
     parser.add_argument(
+        "--no-zero-shot", action="store_true", help="leave the zero-shot encoder out (the slowest baseline)"
+    )
+    parser.add_argument(
         "--split-lists",
         type=int,
         metavar="N",
@@ -203,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         student,
         args.split_lists,
         not args.no_teachers,
+        not args.no_zero_shot,
     )
     print(report["table"])
     print(f"-> {runs / 'eval' / 'metrics.json'}, {runs / 'eval' / 'ndcg_auc.png'}")

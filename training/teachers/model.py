@@ -1,12 +1,14 @@
 """The teachers' model: a cross-encoder over the (member text, job text) pair plus exact match features.
 
     text pair --MiniLM--> mean-pooled [384] ─┐
-    match features [20] --Linear+GELU--> [64] ┴─> MLP -> logits
+    match features [38] --Linear+GELU--> [64] ┴─> MLP -> logits (+ the rules prior, relevance)
                                                  relevance: 5 grade logits  (score = E[grade])
                                                  engagement: 1 logit        (score = P(apply or click))
 
-The structured features carry what a small transformer reads poorly (numbers, codes); the text
-carries function and skills.
+The structured features carry what a small transformer reads poorly (numbers, codes) and the
+policy's rules applied to the request fields (app/domain/rule_features.py); the text carries what
+the rules cannot resolve. The relevance head's logits add a ``RulesPrior``: the teacher starts out
+grading as the rules do and learns the residual.
 
 The engagement teacher can be trained position-bias aware (``position_aware``; PAL: Guo et al., RecSys 2019, "PAL: a
 position-bias aware learning framework for CTR prediction"): P(engage) = P(seen | position) ·
@@ -23,9 +25,32 @@ from torch import nn
 
 from app.domain.featurize import FEATURE_NAMES
 from training.teachers.encoder import mean_pool
+from training.teachers.losses import GRADES, soft_grade_targets
 
 KINDS = {"relevance": 5, "engagement": 1}
 POSITION_BUCKETS = 16
+_FIRST_GRADE = FEATURE_NAMES.index("rule_grade_0")
+RULE_GRADE_COLUMNS = slice(_FIRST_GRADE, _FIRST_GRADE + GRADES)  # the rules' grade, one-hot, among the features
+
+
+class RulesPrior(nn.Module):
+    """Grade logits from the rules' grade: its one-hot column of the features through a 5 × 5 linear
+    map initialised to log q(g | rules' grade), q the soft grade target around it (σ = ``sigma``).
+
+    Added to a relevance head, it makes a fresh model grade as the rules do; the layers underneath
+    (text, features) then learn only the residual — what the rules get wrong on these data — and
+    the map itself learns how far to trust each of the rules' grades.
+    """
+
+    def __init__(self, sigma: float = 0.5):
+        super().__init__()
+        self.linear = nn.Linear(GRADES, GRADES, bias=False)
+        with torch.no_grad():
+            targets = soft_grade_targets(torch.arange(GRADES), sigma)  # [rules' grade, g]
+            self.linear.weight.copy_(torch.log(targets.clamp(min=1e-4)).T)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.linear(features[..., RULE_GRADE_COLUMNS])
 
 
 def position_bucket(positions: torch.Tensor) -> torch.Tensor:
@@ -52,6 +77,7 @@ class CrossEncoderTeacher(nn.Module):
         self.seen = nn.Embedding(POSITION_BUCKETS, 1) if kind == "engagement" and position_aware else None
         if self.seen is not None:
             nn.init.constant_(self.seen.weight, 2.0)
+        self.prior = RulesPrior() if kind == "relevance" else None
 
     def seen_logit(self, positions: torch.Tensor) -> torch.Tensor:
         """Logit of P(seen | position) (engagement teacher only)."""
@@ -64,4 +90,4 @@ class CrossEncoderTeacher(nn.Module):
         ).last_hidden_state
         pooled = mean_pool(hidden, attention_mask)
         out = self.head(torch.cat([pooled, self.features(features)], dim=-1))
-        return out.squeeze(-1) if self.kind == "engagement" else out
+        return out.squeeze(-1) if self.prior is None else out + self.prior(features)

@@ -123,7 +123,7 @@ def _warm_start(model: CrossEncoderTeacher, kind: str, out_dir: Path, cfg: Teach
     relevance_card = json.loads((source.parent / CARD).read_text(encoding="utf-8"))
     if relevance_card["config"]["layers"] != cfg.layers:
         return PRETRAINED
-    state = torch.load(source, map_location="cpu")
+    state = {k: v for k, v in torch.load(source, map_location="cpu").items() if not k.startswith("prior.")}
     contrast = torch.arange(5, dtype=torch.float32) - 2.0
     state["head.3.weight"] = (contrast[:, None] * state["head.3.weight"]).sum(0, keepdim=True) / 2.0
     state["head.3.bias"] = (contrast * state["head.3.bias"]).sum(0, keepdim=True) / 2.0 - 2.0

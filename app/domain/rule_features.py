@@ -1,0 +1,133 @@
+"""The policy's rules as model input: the judge's verdict on a pair's resolved facts, rule by rule.
+
+The judge (training/policy/judge.py) grades a pair from both sides' canonical views (occupation,
+family, skills) and the schema fields. Run on views the canonicaliser reads from the request
+fields — titles to occupations, skill spellings, skills named in free text — it is the *rules*
+baseline. Its per-rule outcomes are the student's strongest input: given them, a student starts
+where the rules are and only has to learn what they miss (phrasings they cannot resolve, what
+members engage with beyond the policy). Computed from ``MemberFacts`` / ``JobFacts`` (resolved once
+per member and once per job, which the service caches), never from the generator's latent truth.
+
+``rule_verdict`` applies the rules exactly as the judge does; a test holds the two to the same
+grade on every pair of a generated dataset. ``RULE_FEATURE_NAMES`` fixes the features' order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from app.domain.policy import GRADE_COUNT, Policy
+
+if TYPE_CHECKING:  # featurize imports this module; the facts only travel through here
+    from app.domain.featurize import JobFacts, MemberFacts
+
+RULE_FEATURE_NAMES: tuple[str, ...] = (
+    "rule_present",  # the member lives where the job is done (same place, or same country if remote)
+    "rule_location_ok",  # present, or open to relocation
+    "rule_blocked",  # a blocker applies (authorisation or location): grade 0
+    "function_same_occupation",
+    "function_same_family",
+    "member_occupation_known",
+    "job_occupation_known",
+    "rule_coverage",  # required skills covered, from the lists and the free text (the judge's coverage)
+    "job_states_requirements",
+    "rule_base_grade",  # function x coverage band, / 4
+    "rule_seniority_penalty",
+    "rule_seniority_cap",
+    "rule_grade",  # the judge's grade on the request fields, / 4
+    *(f"rule_grade_{grade}" for grade in range(GRADE_COUNT)),  # the same grade, one-hot
+)
+SAME_OCCUPATION, SAME_FAMILY, OTHER_FAMILY = "same_occupation", "same_family", "other_family"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleVerdict:
+    """What each rule of the policy decides for one pair, and the grade that follows."""
+
+    present: bool
+    location_ok: bool
+    blocked: bool
+    function: str  # SAME_OCCUPATION, SAME_FAMILY or OTHER_FAMILY
+    coverage: float
+    base_grade: int
+    seniority: str  # 'pass', 'penalty', 'cap' or 'skipped'
+    grade: int
+
+
+def function_match(
+    member_occupation: str | None, member_family: str | None, job_occupation: str | None, job_family: str | None
+) -> str:
+    """same_occupation, same_family or other_family (unrecognised counts as other family)."""
+    if member_occupation is not None and member_occupation == job_occupation:
+        return SAME_OCCUPATION
+    if member_family is not None and member_family == job_family:
+        return SAME_FAMILY
+    return OTHER_FAMILY
+
+
+def rule_verdict(member: MemberFacts, job: JobFacts, policy: Policy) -> RuleVerdict:
+    """The policy's rules on one pair's facts, in the judge's order and with its arithmetic."""
+    eligible = job.country in member.authorized or job.visa_sponsorship
+    present = member.country == job.country and (job.remote or bool(member.places & job.places))
+    location_ok = present or member.open_to_relocation
+    blocked = (policy.block_on_authorization and not eligible) or (policy.block_on_location and not location_ok)
+    function = function_match(member.occupation, member.family, job.occupation, job.family)
+    if job.skills:
+        coverage = len(job.skills & member.skills) / len(job.skills)
+    else:
+        coverage = policy.coverage_without_requirements
+    table = (
+        policy.same_occupation
+        if function == SAME_OCCUPATION
+        else policy.same_family
+        if function == SAME_FAMILY
+        else policy.other_family
+    )
+    base = 0
+    for minimum, band in table:  # highest band first
+        if coverage >= minimum:
+            base = band
+            break
+    grade, cap = base, policy.other_family_cap if function == OTHER_FAMILY else GRADE_COUNT - 1
+    seniority = "skipped"
+    if member.seniority is not None and job.seniority is not None:
+        gap = abs(job.seniority - member.seniority)
+        if gap >= policy.seniority_cap_gap:
+            seniority, cap = "cap", min(cap, policy.seniority_cap)
+        elif gap > policy.seniority_free_gap:
+            seniority, grade = "penalty", grade - policy.seniority_penalty
+        else:
+            seniority = "pass"
+    comparable = job.salary_currency is not None and job.salary_currency == member.min_salary_currency
+    if comparable and job.salary_max_annual < member.min_salary_annual:
+        grade -= policy.salary_penalty
+    if member.prefers_remote and job.onsite:
+        grade -= policy.remote_preference_onsite_penalty
+    grade = 0 if blocked else max(0, min(grade, cap))
+    return RuleVerdict(present, location_ok, blocked, function, coverage, base, seniority, grade)
+
+
+def rule_features(member: MemberFacts, job: JobFacts, policy: Policy) -> list[float]:
+    """The rule features of one pair, in ``RULE_FEATURE_NAMES`` order."""
+    verdict = rule_verdict(member, job, policy)
+    top = GRADE_COUNT - 1
+    return [
+        float(verdict.present),
+        float(verdict.location_ok),
+        float(verdict.blocked),
+        float(verdict.function == SAME_OCCUPATION),
+        float(verdict.function == SAME_FAMILY),
+        float(member.occupation is not None),
+        float(job.occupation is not None),
+        verdict.coverage,
+        float(bool(job.skills)),
+        verdict.base_grade / top,
+        float(verdict.seniority == "penalty"),
+        float(verdict.seniority == "cap"),
+        verdict.grade / top,
+        *_ONE_HOT[verdict.grade],
+    ]
+
+
+_ONE_HOT = tuple(tuple(float(grade == g) for g in range(GRADE_COUNT)) for grade in range(GRADE_COUNT))
