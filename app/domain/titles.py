@@ -1,10 +1,10 @@
 """The title dictionary the judge's field path reads titles with: normalised title -> occupations.
 
-Built once from the taxonomy's title variants (every ESCO occupation, ~30,000 keys), it answers
-three questions without scanning every key: which occupations a title names exactly, which known
-title a longer or shuffled one contains (token-set subsets, then Jaccard similarity through an
-inverted index with prefix filtering), and which known title is written inside free text (an
-n-gram dictionary lookup, longest first).
+Built once from the taxonomy's title variants (every ESCO occupation and O*NET's mapped titles,
+~50,000 keys), it answers three questions without scanning every key: which occupations a title
+names exactly, which known title a longer or shuffled one contains (token-set subsets, then
+Jaccard similarity through an inverted index with prefix filtering), and which known title is
+written inside free text (an n-gram dictionary lookup, longest first).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from app.domain.occupations import OCCUPATIONS_PATH, ONET_ATTRIBUTION
 from app.domain.skills import DEFAULT_LEXICON_PATH, SkillLexicon, skill_id
-from app.domain.titles import TitleIndex
+from app.domain.titles import TitleIndex, norm_title
 from training.data.esco_skills import LexiconBuilder, read_csv
 from training.data.onet_titles import CLOSE_VOTE, MIN_VOTES, OWN_VOTE, onet_titles
 from training.errors import TrainingError
@@ -183,7 +183,16 @@ def build(esco_dir: Path, spec_path: Path = SPEC_PATH, onet_dir: Path = DEFAULT_
         occupations.append(entry)
 
     esco_titles = TitleIndex((title, entry["id"]) for entry in occupations for title in entry["titles"])
-    added, onet_mapping = onet_titles(onet_dir, esco_titles)
+    # Imported here: benchmark_sets builds on this module's constants. Its O*NET part depends on the
+    # O*NET tables alone, so the titles the real-titles split uses are known before the world is.
+    from training.data.benchmark_sets import build_onet
+
+    held_out = frozenset(
+        norm_title(title)
+        for occupation in build_onet(onet_dir)["occupations"]
+        for title in (*occupation["alternate_titles"], *occupation.get("reported_titles", []))
+    )
+    added, onet_mapping = onet_titles(onet_dir, esco_titles, held_out)
     for entry in occupations:
         if entry["id"] in added:
             entry["onet_titles"] = added[entry["id"]]
