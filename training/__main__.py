@@ -15,7 +15,7 @@ from training.errors import TrainingError
 
 STAGES = {
     # name: ("module" or "module:function", help); the function defaults to main.
-    "esco-subset": ("training.data.esco_subset", "rebuild training/data/occupations.json from the ESCO CSVs"),
+    "esco-subset": ("training.data.esco_subset", "rebuild app/domain/occupations.json from the ESCO CSVs"),
     "generate": (
         "training.policy.labelled_dataset:generate_main",
         "generate a seeded marketplace (members, jobs, candidate pairs, engagement)",

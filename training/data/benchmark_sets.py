@@ -25,8 +25,8 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from app.domain.occupations import Taxonomy, default_taxonomy
 from training.data.esco_subset import DEFAULT_ESCO_DIR, MAX_TITLE_CHARS
-from training.data.taxonomy import Taxonomy, default_taxonomy
 from training.data.world import TITLE_PREFIXES
 
 OUTPUT_PATH = Path(__file__).with_name("benchmark_sets.json")

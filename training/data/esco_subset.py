@@ -1,4 +1,4 @@
-"""`python -m training esco-subset`: build training/data/occupations.json from the ESCO taxonomy.
+"""`python -m training esco-subset`: build app/domain/occupations.json from the ESCO taxonomy.
 
 Joins the hand-written occupation_spec.json (families, core skills, pay references) with the real
 ESCO v1.1.1 CSVs (title variants, descriptions, ISCO codes) and checks that every occupation
@@ -14,12 +14,13 @@ import json
 import re
 from pathlib import Path
 
+from app.domain.occupations import OCCUPATIONS_PATH
 from app.domain.skills import default_lexicon, skill_id
 from training.errors import TrainingError
 
 HERE = Path(__file__).parent
 SPEC_PATH = HERE / "occupation_spec.json"
-OUTPUT_PATH = HERE / "occupations.json"
+OUTPUT_PATH = OCCUPATIONS_PATH
 DEFAULT_ESCO_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "esco"
 
 ATTRIBUTION = (

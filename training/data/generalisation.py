@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from app.domain.canonical import CanonicalView
 from app.domain.schemas import Job, Location, Member
 from app.domain.skills import SkillLexicon, normalize
 from training.data.benchmark_sets import OUTPUT_PATH, norm_title, without_level
-from training.data.canonical_view import CanonicalView
 from training.data.lists import CandidateList
 from training.data.text_noise import typo
 

@@ -14,6 +14,8 @@ import random
 from dataclasses import dataclass
 from typing import TypeVar
 
+from app.domain.canonical import CanonicalView
+from app.domain.occupations import Occupation, Taxonomy
 from app.domain.schemas import (
     SENIORITY_ORDER,
     EmploymentType,
@@ -30,8 +32,6 @@ from app.domain.schemas import (
 from app.domain.skills import SkillLexicon
 from training.config import DataConfig
 from training.data import world
-from training.data.canonical_view import CanonicalView
-from training.data.taxonomy import Occupation, Taxonomy
 from training.data.text_noise import add_typos, join_list, surface, title_variant
 
 T = TypeVar("T")

@@ -18,16 +18,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from app.domain.canonical import CanonicalView
+from app.domain.occupations import default_taxonomy
 from app.domain.schemas import Job, Member
 from app.domain.skills import default_lexicon
 from training.config import DataConfig
 from training.data import dataset as layout
-from training.data.canonical_view import CanonicalView
 from training.data.engagement import ACTIONS, POSITIVE_ACTIONS, simulate_action
 from training.data.jsonl import JsonlWriter
 from training.data.marketplace import MarketplaceGenerator, Opening
 from training.data.retrieval import CatalogueIndex
-from training.data.taxonomy import default_taxonomy
 
 GENERATOR_VERSION = 1
 

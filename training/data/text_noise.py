@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
+from app.domain.occupations import Occupation
 from app.domain.schemas import Seniority
 from app.domain.skills import SkillLexicon
-from training.data.taxonomy import Occupation
 from training.data.world import TITLE_PREFIXES
 
 _KEYBOARD_NEIGHBOURS = {

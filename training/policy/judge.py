@@ -2,7 +2,7 @@
 
 It is our stand-in for a large policy-tuned model. It needs, besides the schema fields, each side's
 *canonical view* (occupation, family, canonical skills). On generated data that view is the latent
-truth the generator knows; on users' own data it comes from canonicalize.py. Everything else
+truth the generator knows; on users' own data it comes from app/domain/canonical.py. Everything else
 (locations, authorisation, levels, pay, workplace) is read from the schema fields exactly.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.domain.canonical import CanonicalView
 from app.domain.featurize import annual_amount
+from app.domain.places import same_place
 from app.domain.schemas import Job, Member, WorkplacePreference, WorkplaceType
-from training.data.canonical_view import CanonicalView
-from training.policy.places import same_place
 from training.policy.policy import Policy, default_policy
 
 RULES = ("work_authorization", "location", "function", "skills", "seniority", "salary", "workplace")

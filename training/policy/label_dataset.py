@@ -17,16 +17,15 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from app.domain.canonical import CanonicalView, FieldCanonicalizer
+from app.domain.occupations import Taxonomy, default_taxonomy
 from app.domain.skills import SkillLexicon, default_lexicon
 from training.cli import add_policy_argument
 from training.data import dataset as layout
-from training.data.canonical_view import CanonicalView
 from training.data.dataset import Dataset, check_dataset, copy_inputs, load_dataset
 from training.data.engagement import POSITIVE_ACTIONS
 from training.data.jsonl import DataFileError, JsonlWriter
-from training.data.taxonomy import Taxonomy, default_taxonomy
 from training.evaluation.metrics import kendall_tau_b, quadratic_weighted_kappa
-from training.policy.canonicalize import FieldCanonicalizer
 from training.policy.judge import judge
 from training.policy.policy import GRADE_COUNT, Policy, load_policy
 from training.policy.user_occupations import extend_taxonomy

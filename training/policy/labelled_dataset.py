@@ -12,11 +12,11 @@ import argparse
 import json
 from pathlib import Path
 
+from app.domain.canonical import CanonicalView
 from app.domain.schemas import Job, Member
 from training.cli import add_config_arguments, add_policy_argument, resolve_config
 from training.config import DataConfig, RunConfig
 from training.data import dataset as layout
-from training.data.canonical_view import CanonicalView
 from training.data.simulate import Grader, generate
 from training.policy.judge import judge
 from training.policy.label_dataset import judge_dataset, summary_line, update_card

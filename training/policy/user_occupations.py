@@ -20,8 +20,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+from app.domain.occupations import Occupation, Taxonomy
 from training.data.jsonl import DataFileError
-from training.data.taxonomy import Occupation, Taxonomy
 
 
 def _new_occupation(

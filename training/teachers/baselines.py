@@ -10,12 +10,12 @@ from collections import Counter
 
 import numpy as np
 
+from app.domain.canonical import FieldCanonicalizer
 from app.domain.featurize import job_text, member_text, strip_boilerplate
+from app.domain.occupations import default_taxonomy
 from app.domain.schemas import Job
 from app.domain.skills import default_lexicon
 from training.data.lists import CandidateList
-from training.data.taxonomy import default_taxonomy
-from training.policy.canonicalize import FieldCanonicalizer
 from training.policy.judge import FUNCTION_SAME_FAMILY, FUNCTION_SAME_OCCUPATION, judge
 from training.policy.policy import Policy, default_policy
 

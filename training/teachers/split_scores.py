@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from app.domain.occupations import default_taxonomy
 from app.domain.skills import default_lexicon
 from training.data.benchmark_sets import known_titles
 from training.data.dataset import Dataset
 from training.data.generalisation import heldout_occupation_lists, heldout_phrasings, real_title_lists, unstructured
 from training.data.lists import CandidateList
-from training.data.taxonomy import default_taxonomy
 from training.evaluation.harness import SPLITS, ModelScores
 from training.policy.labelled_dataset import policy_grader
 from training.policy.policy import Policy

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from app.domain.occupations import default_taxonomy
 from app.domain.skills import default_lexicon, normalize
 from training.data.benchmark_sets import known_titles, norm_title, without_level
 from training.data.dataset import load_dataset
@@ -18,7 +19,6 @@ from training.data.generalisation import (
     unstructured,
 )
 from training.data.lists import load_lists
-from training.data.taxonomy import default_taxonomy
 from training.policy.labelled_dataset import policy_grader
 from training.policy.policy import default_policy
 from training.teachers.split_scores import occupations_of

@@ -6,13 +6,13 @@ import json
 from collections import Counter, defaultdict
 
 from app.domain.featurize import strip_boilerplate
+from app.domain.occupations import default_taxonomy
 from app.domain.skills import default_lexicon, normalize
 from training.config import DataConfig
 from training.data import dataset as layout
 from training.data.dataset import load_dataset
 from training.data.jsonl import read_json_lines
 from training.data.simulate import generate
-from training.data.taxonomy import default_taxonomy
 from training.policy.labelled_dataset import policy_grader
 from training.policy.policy import default_policy
 

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
+from app.domain.canonical import FieldCanonicalizer
+from app.domain.occupations import default_taxonomy
 from app.domain.skills import default_lexicon
 from tests.conftest import make_job
 from training.data.jsonl import DataFileError
-from training.data.taxonomy import default_taxonomy
-from training.policy.canonicalize import FieldCanonicalizer
 from training.policy.user_occupations import extend_taxonomy
 
 FILE = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from app.domain.canonical import FieldCanonicalizer
+from app.domain.occupations import default_taxonomy
 from app.domain.skills import default_lexicon
 from tests.conftest import make_job, make_member
-from training.data.taxonomy import default_taxonomy
-from training.policy.canonicalize import FieldCanonicalizer
 
 
 @pytest.fixture(scope="module")

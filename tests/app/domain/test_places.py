@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from app.domain.canonical import FieldCanonicalizer
+from app.domain.occupations import default_taxonomy
+from app.domain.places import place_keys, same_place
 from app.domain.skills import default_lexicon
 from tests.conftest import make_job, make_member
-from training.data.taxonomy import default_taxonomy
-from training.policy.canonicalize import FieldCanonicalizer
 from training.policy.judge import judge
-from training.policy.places import place_keys, same_place
 
 
 @pytest.mark.parametrize(

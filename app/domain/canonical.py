@@ -1,6 +1,7 @@
 """The judge's field path: a canonical view (occupation, family, skills) read from schema fields alone.
 
-Users' own data has no latent truth, so the judge must understand the text itself: skill spellings
+The generator knows the view as latent truth (training/data/marketplace.py); users' own data has
+no latent truth, so the judge must understand the text itself: skill spellings
 resolve through the lexicon (synonyms, abbreviations, typos), skills named in free text are spotted,
 and titles/headlines resolve to an occupation through the ESCO title variants. Its agreement with
 the latent-truth path is measured on generated data (see `judge` stage, dataset.json).
@@ -10,12 +11,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 from app.domain.featurize import member_skill_ids
+from app.domain.occupations import Taxonomy
 from app.domain.schemas import Job, Member
 from app.domain.skills import SkillLexicon
-from training.data.canonical_view import CanonicalView
-from training.data.taxonomy import Taxonomy
 
 # Level and filler words employers and members put around a title.
 _TITLE_FILLERS = (
@@ -49,6 +50,20 @@ _GENDER_TAG = re.compile(r"\((?:[mwfdx]\s*/\s*){1,3}[mwfdx]\)", re.IGNORECASE)
 _NICE_TO_HAVE = re.compile(r"nice to have|bonus|desirable|a plus|preferred|advantage", re.IGNORECASE)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
 _MIN_TOKEN_OVERLAP = 0.6
+
+
+@dataclass(frozen=True)
+class CanonicalView:
+    """What the judge understands of one side: occupation id, family and canonical skill ids.
+
+    ``occupation``/``family`` are None when they could not be recognised. For a job, ``skills``
+    are its *required* skills and ``preferred`` the nice-to-haves.
+    """
+
+    occupation: str | None
+    family: str | None
+    skills: frozenset[str]
+    preferred: frozenset[str] = field(default_factory=frozenset)
 
 
 def _norm_title(text: str) -> str:
