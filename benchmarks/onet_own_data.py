@@ -29,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.domain.schemas import Job, Member  # noqa: E402
 from training.data.jsonl import read_json_lines  # noqa: E402
 from training.data.lists import CandidateList  # noqa: E402
 from training.data.onet_catalogue import RELATEDNESS  # noqa: E402
@@ -36,8 +37,6 @@ from training.evaluation.harness import ModelScores, evaluate_model  # noqa: E40
 from training.policy.policy import default_policy  # noqa: E402
 from training.teachers.baselines import lexical_scores, random_scores, rules_scores  # noqa: E402
 from training.teachers.split_scores import student_scores_on  # noqa: E402
-
-from app.domain.schemas import Job, Member  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_NAME = "onet-ranker"

@@ -194,7 +194,9 @@ def write(parts: dict[str, _Part], out: Path) -> None:
         with open(folder / "members.jsonl", "w", encoding="utf-8") as fh:
             fh.writelines(m.model_dump_json(exclude_defaults=True) + "\n" for m in part.members)
         with open(folder / "jobs.jsonl", "w", encoding="utf-8") as fh:
-            fh.writelines(j.model_dump_json(exclude_defaults=True) + "\n" for j in part.jobs.values() if j.job_id in used)
+            fh.writelines(
+                j.model_dump_json(exclude_defaults=True) + "\n" for j in part.jobs.values() if j.job_id in used
+            )
         with open(folder / "pairs.jsonl", "w", encoding="utf-8") as fh:
             fh.writelines(json.dumps({"member_id": m, "job_id": j}) + "\n" for m, j, _ in part.pairs)
         if name == "heldout":
