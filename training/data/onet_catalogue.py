@@ -30,14 +30,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.domain.schemas import Job, Member
+from app.domain.schemas import Job, Location, Member
 from training.data.benchmark_sets import DEFAULT_ONET_DIR, ONET_ATTRIBUTION
 from training.data.esco_subset import MAX_TITLE_CHARS
 from training.data.generalisation import ONET_GRADES
 from training.errors import TrainingError
 
 RELATEDNESS = "relatedness.jsonl"
-_CITY = {"country": "US", "city": "Chicago"}
+_CITY = Location(country="US", city="Chicago")
 _MIN_ALTERNATES = 6
 _TASKS_PER_JOB = (2, 3)
 _SKILLS_PER_JOB = (2, 5)
