@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import hashlib
 import json
 import random
 from collections import defaultdict
@@ -39,6 +40,7 @@ from training.errors import TrainingError
 RELATEDNESS = "relatedness.jsonl"
 _CITY = Location(country="US", city="Chicago")
 _MIN_ALTERNATES = 6
+_JOBS_PER_OCCUPATION = 5
 _TASKS_PER_JOB = (2, 3)
 _SKILLS_PER_JOB = (2, 5)
 _CANDIDATES = {"same": 6, "Primary-Short": 8, "Primary-Long": 6, "unrelated": 30}
@@ -137,6 +139,13 @@ class _Part:
     pairs: list[tuple[str, str, int]]
 
 
+def part_of(title: str, seed: int = 0) -> str:
+    """The part a title string belongs to, the same in every occupation that uses it (O*NET lists
+    some titles under several occupations): held-out titles never reach training."""
+    digest = hashlib.sha256(f"{seed}:{' '.join(title.casefold().split())}".encode()).digest()
+    return "heldout" if digest[0] < 128 else "train"
+
+
 def build(onet_dir: Path, train_members: int, heldout_members: int, seed: int = 0) -> dict[str, _Part]:
     """The two parts: jobs of every usable occupation, alternate titles split between the parts;
     members of occupations with reported titles and related occupations, spread over both."""
@@ -146,25 +155,26 @@ def build(onet_dir: Path, train_members: int, heldout_members: int, seed: int = 
     jobs_of: dict[str, dict[str, list[str]]] = {"train": defaultdict(list), "heldout": defaultdict(list)}
     for code, occ in sorted(occupations.items()):
         titles = rng.sample(occ.alternates, len(occ.alternates))
-        half = len(titles) // 2
-        for part, chosen in (("heldout", titles[:half][:5]), ("train", titles[half:][:5])):
-            for k, title in enumerate(chosen):
+        for part in ("heldout", "train"):
+            for k, title in enumerate([t for t in titles if part_of(t, seed) == part][:_JOBS_PER_OCCUPATION]):
                 job = _job(occ, title, f"onet-{part}-{code}-{k}", rng)
                 parts[part].jobs[job.job_id] = job
                 jobs_of[part][code].append(job.job_id)
-    eligible = sorted(
-        code
-        for code, occ in occupations.items()
-        if len(occ.reported) >= 2 and any(t == "Primary-Short" and c in occupations for c, t in occ.related.items())
-    )
-    reported = {code: rng.sample(occupations[code].reported, len(occupations[code].reported)) for code in eligible}
     for part, count in (("heldout", heldout_members), ("train", train_members)):
+        headlines = {
+            code: [t for t in occ.reported if part_of(t, seed) == part] for code, occ in sorted(occupations.items())
+        }
+        eligible = [
+            code
+            for code, occ in sorted(occupations.items())
+            if headlines[code]
+            and jobs_of[part].get(code)
+            and any(t == "Primary-Short" and jobs_of[part].get(c) for c, t in occ.related.items())
+        ]
         for n in range(count):
-            code = eligible[(n * 7 + (part == "train")) % len(eligible)]
-            titles = reported[code]
-            half = max(1, len(titles) // 2)  # held-out headlines never appear in training
-            pool = titles[:half] if part == "heldout" else titles[half:]
-            member = _member(occupations[code], pool[n % len(pool)], f"onet-{part}-m{n:05d}", rng)
+            code = eligible[(n * 7) % len(eligible)]
+            headline = headlines[code][(n // len(eligible)) % len(headlines[code])]
+            member = _member(occupations[code], headline, f"onet-{part}-m{n:05d}", rng)
             parts[part].members.append(member)
             parts[part].pairs += _candidates(member.member_id, code, occupations, jobs_of[part], rng)
     return parts
@@ -179,7 +189,7 @@ def _candidates(
     for tier in ("Primary-Short", "Primary-Long"):
         pool = [j for c, t in sorted(related.items()) if t == tier for j in jobs_of.get(c, [])]
         picked += [(member_id, j, ONET_GRADES[tier]) for j in rng.sample(pool, min(_CANDIDATES[tier], len(pool)))]
-    unrelated = [c for c in sorted(jobs_of) if c != code and c not in related]
+    unrelated = [c for c in sorted(jobs_of) if jobs_of[c] and c != code and c not in related]
     picked += [(member_id, rng.choice(jobs_of[c]), 0) for c in rng.sample(unrelated, _CANDIDATES["unrelated"])]
     rng.shuffle(picked)  # the file order carries no signal
     return picked
