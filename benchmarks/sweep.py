@@ -173,10 +173,19 @@ class ServerUsage:
         return None
 
 
-def index_catalogue(url: str, catalogue: list[dict]) -> None:
-    """PUT the catalogue's jobs (as a marketplace does on posting), so the steps rank cached jobs."""
-    for start in range(0, len(catalogue), 500):
-        httpx.put(url + "/v1/jobs", json={"jobs": catalogue[start : start + 500]}, timeout=600).raise_for_status()
+def index_catalogue(url: str, catalogue: list[dict], quiet_passes: int = 1) -> None:
+    """PUT the catalogue's jobs (as a marketplace does on posting), so the steps rank cached jobs; repeated
+    until ``quiet_passes`` passes in a row encode nothing (each worker of a multi-worker service has its
+    own cache, and each PUT reaches one of them)."""
+    quiet = 0
+    for _ in range(20 * quiet_passes):
+        encoded = 0
+        for start in range(0, len(catalogue), 500):
+            answer = httpx.put(url + "/v1/jobs", json={"jobs": catalogue[start : start + 500]}, timeout=600)
+            encoded += answer.raise_for_status().json()["encoded"]
+        quiet = quiet + 1 if encoded == 0 else 0
+        if quiet >= quiet_passes:
+            return
 
 
 def sweep(targets: dict[str, tuple[str, ServerUsage]], payloads: list[bytes], args: argparse.Namespace) -> dict:
@@ -323,6 +332,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--docs-png", type=Path, default=REPO / "docs" / "load_sweep.png", help="copy of the PNG (empty: none)"
     )
+    parser.add_argument(
+        "--index-passes",
+        type=int,
+        default=1,
+        help="PUT the catalogue until this many passes in a row encode nothing (several workers: e.g. 6)",
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     targets = named(args.target + ([f"service={args.url}"] if args.url else []), "--target")
@@ -339,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"budget_ms": args.budget_ms, "seconds": args.seconds, "candidates": args.candidates, "targets": {}}
     try:
         for url in targets.values():
-            index_catalogue(url, catalogue)
+            index_catalogue(url, catalogue, args.index_passes)
             asyncio.run(open_loop(url, payloads[:100], 20.0))  # warm-up, not measured
         usages = {name: (url, ServerUsage(pids.get(name), containers.get(name))) for name, url in targets.items()}
         report["targets"] = sweep(usages, payloads, args)
