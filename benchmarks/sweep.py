@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -35,7 +36,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.load_test import build_requests, open_loop, start_server  # noqa: E402
+from benchmarks.load_test import build_requests, numbered, open_loop, start_server, with_member_marks  # noqa: E402
 
 CLASSES = ("200", "429", "503", "other")
 MAX_ERROR_SHARE = 0.01  # a step with more non-200 answers than this is past the knee, however fast they came
@@ -196,6 +197,7 @@ def sweep(targets: dict[str, tuple[str, ServerUsage]], payloads: list[bytes], ar
     from tqdm import tqdm
 
     plan = rate_plan(args.start_rate, args.factor, args.max_rate)
+    sequence = itertools.count(1)
     steps: dict[str, list[dict]] = {name: [] for name in targets}
     misses = dict.fromkeys(targets, 0)
     bar = tqdm(total=(len(plan) + args.refine) * len(targets), desc="sweep", unit="step", disable=args.no_progress)
@@ -204,7 +206,10 @@ def sweep(targets: dict[str, tuple[str, ServerUsage]], payloads: list[bytes], ar
         url, usage = targets[name]
         count = max(1, int(rate * args.seconds))
         usage.start()
-        results = asyncio.run(open_loop(url, [payloads[i % len(payloads)] for i in range(count)], rate))
+        chosen = [payloads[i % len(payloads)] for i in range(count)]
+        if args.distinct_members:
+            chosen = [numbered(payload, next(sequence)) for payload in chosen]
+        results = asyncio.run(open_loop(url, chosen, rate))
         step = {**summarise_step(results, rate, args.seconds, args.budget_ms), "server": usage.sample()}
         steps[name].append(step)
         bar.set_postfix_str(
@@ -338,6 +343,11 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="PUT the catalogue until this many passes in a row encode nothing (several workers: e.g. 6)",
     )
+    parser.add_argument(
+        "--distinct-members",
+        action="store_true",
+        help="every request's member is one the service has not seen (the bodies repeat 13 members otherwise)",
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     targets = named(args.target + ([f"service={args.url}"] if args.url else []), "--target")
@@ -346,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.data / "dataset.json").is_file():
         raise SystemExit(f"error: {args.data}: no generated dataset (run `python -m training data --preset tiny`)")
     bodies, catalogue = build_requests(args.data, 400, args.candidates)
+    if args.distinct_members:
+        bodies = [with_member_marks(body) for body in bodies]
     payloads = [json.dumps({**b, "budget_ms": args.budget_ms}).encode() for b in bodies]
     process = None
     if not targets:
