@@ -31,7 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidates", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=300)
     args = parser.parse_args(argv)
-    sys.path[:0] = [str(args.code.resolve()), str(REPO)]
+    sys.path.insert(0, str(REPO))
+    from benchmarks.load_test import build_requests, numbered, with_member_marks
+    from benchmarks.timing import median_ms
+
+    sys.path.insert(0, str(args.code.resolve()))  # app/ from the checkout measured, the benchmark from here
     import orjson
     from fastapi.testclient import TestClient
 
@@ -40,8 +44,6 @@ def main(argv: list[str] | None = None) -> int:
     from app.main import create_app
     from app.ranking.cache import job_key
     from app.schemas import RankRequest
-    from benchmarks.load_test import build_requests, numbered, with_member_marks
-    from benchmarks.timing import median_ms
 
     bodies, _ = build_requests(args.data, 1, args.candidates)
     raw = json.dumps({**bodies[0], "budget_ms": 60_000}).encode()
