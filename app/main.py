@@ -10,9 +10,9 @@ import sys
 
 from fastapi import FastAPI
 
+from app.api import middleware
 from app.api.deps import ServiceState
 from app.api.errors import install_error_handlers
-from app.api.middleware import ServiceMiddleware
 from app.api.openapi import install_openapi
 from app.api.routes import health, jobs, models, rank
 from app.config import Settings, SettingsError
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (rank, jobs, models, health):
         app.include_router(module.router)
     install_openapi(app)
-    app.add_middleware(ServiceMiddleware, state=state)
+    middleware.install(app, state)  # outermost: refusals never enter FastAPI's own stack
     return app
 
 
