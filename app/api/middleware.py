@@ -1,7 +1,7 @@
 """Pure-ASGI layer in front of the whole app: arrival time, request id, cheap refusals, access log, metrics.
 
-:func:`install` puts it outside FastAPI's own middleware stack (error handlers, body limits,
-routing), so a request refused here never enters that stack: under overload most requests end
+:func:`install` puts it in front of FastAPI itself (its telemetry check, error handlers, body
+limits, routing), so a request refused here never enters FastAPI: under overload most requests end
 here, and what each refusal costs is taken from the work admitted (one event loop, and one GIL
 shared with the inference thread). The arrival time it records (or the earlier one the server
 stamped, app/api/server.py) is where a request's latency budget starts, so time spent waiting,
@@ -65,10 +65,20 @@ class Refusal(Exception):
         self.status, self.detail, self.retry_after, self.close = status, detail, retry_after, close
 
 
-def install(app: FastAPI, state: ServiceState) -> None:
-    """Wrap ``app``'s whole middleware stack (built on its first request) in :class:`ServiceMiddleware`."""
-    build = app.build_middleware_stack
-    app.build_middleware_stack = lambda: ServiceMiddleware(build(), state)  # type: ignore[method-assign]
+class ServiceApp(FastAPI):
+    """FastAPI with :class:`ServiceMiddleware` (see :func:`install`) in front of everything FastAPI does
+    per request (its telemetry check, its middleware stack, routing)."""
+
+    service_middleware: ServiceMiddleware | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        front = self.service_middleware
+        await (front or super().__call__)(scope, receive, send)
+
+
+def install(app: ServiceApp, state: ServiceState) -> None:
+    """Put :class:`ServiceMiddleware` in front of ``app``: a request it refuses never enters FastAPI."""
+    app.service_middleware = ServiceMiddleware(functools.partial(FastAPI.__call__, app), state)
 
 
 def request_id_from(headers: dict[bytes, bytes]) -> str:
