@@ -6,7 +6,8 @@ here, and what each refusal costs is taken from the work admitted (one event loo
 shared with the inference thread). The arrival time it records (or the earlier one the server
 stamped, app/api/server.py) is where a request's latency budget starts, so time spent waiting,
 reading and parsing counts against it. Before a byte of the body is read: a draining process
-answers 503 (Retry-After) to new work, and a Content-Length over the cap answers 413. The body is
+answers 503 (Retry-After) to new work, a Content-Length over the cap answers 413, and a ranking
+request finding 2 x JOBRANK_MAX_QUEUE others in flight answers 429 (connection closed). The body is
 then read against the byte cap (413) and a deadline (JOBRANK_BODY_TIMEOUT_S: a client trickling
 its body gets 408 and the connection closes); a ranking body is admitted or refused (429) off its
 bytes, before it is parsed. Refusals are answered from pre-encoded bytes and logged once a second
@@ -50,6 +51,10 @@ ROUTES = {
 QUIET = {"/healthz", "/readyz", "/metrics"}  # probes and scrapes: metrics only, no access log line
 WORK = {"/v1/rank", "/v1/jobs", "/v1/admin/reload"}  # refused while draining
 POLL_S = 0.25  # how often a body read looks at the drain flag
+# Ranking requests past the middleware's door and not answered yet, at most this many times
+# JOBRANK_MAX_QUEUE: when the loop falls behind (a starved CPU), each one holds its body in memory;
+# more are refused (429) before their body is read, which is what lets the loop catch up.
+IN_FLIGHT_PER_QUEUE_SLOT = 2
 SHED_STATUSES = {429, 503}  # answered by the thousand under overload: counted in one log line a second
 # Request ids made here: a random prefix per process and a counter (uuid4 per request reads
 # os.urandom, a system call that gives up the GIL, which the inference thread then holds).
@@ -121,6 +126,7 @@ class ServiceMiddleware:
         self.max_body_bytes = state.settings.max_body_bytes
         self.body_timeout_s = state.settings.body_timeout_s
         self.shed_log = ShedLog()
+        self.in_flight, self.max_in_flight = 0, IN_FLIGHT_PER_QUEUE_SLOT * state.settings.max_queue
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -134,6 +140,7 @@ class ServiceMiddleware:
         token = request_id_var.set(request_id)
         route = scope["path"] if scope["path"] in ROUTES else "other"
         status = {"code": 500}
+        counted = False  # in self.in_flight
 
         async def send_wrapper(message):
             if message["type"] == "http.response.start":
@@ -150,6 +157,11 @@ class ServiceMiddleware:
             declared = headers.get(b"content-length")
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
                 raise self._too_large()
+            if route == "/v1/rank":
+                if self.in_flight >= self.max_in_flight:
+                    metrics.SHED.labels("in flight").inc()
+                    raise Refusal(429, self._in_flight_detail(), retry_after=1)  # body unread: connection closed
+                self.in_flight, counted = self.in_flight + 1, True
             body_receive = receive
             if scope["method"] in ("POST", "PUT", "PATCH"):
                 body = await self._read_body(receive, started + self.body_timeout_s)
@@ -163,6 +175,8 @@ class ServiceMiddleware:
             await send({"type": "http.response.start", "status": refusal.status, "headers": [*head, _id(state)]})
             await send({"type": "http.response.body", "body": payload})
         finally:
+            if counted:
+                self.in_flight -= 1
             if state.get("ticket") is not None:  # whatever happened, its place in the queue is given back
                 self.state.admission.release(state["ticket"])
             finished = time.perf_counter()
@@ -225,6 +239,9 @@ class ServiceMiddleware:
             return queue.admit(costs.request_ms(count_hint(body)), budget, elapsed)
         except Overloaded as exc:
             raise Refusal(429, overloaded_detail(exc), retry_after=exc.retry_after_s, close=False) from None
+
+    def _in_flight_detail(self) -> str:
+        return f"overloaded: {self.max_in_flight} ranking requests in flight ({IN_FLIGHT_PER_QUEUE_SLOT} x JOBRANK_MAX_QUEUE)"
 
     def _too_large(self) -> Refusal:
         return Refusal(413, f"body: larger than {self.max_body_bytes} bytes (JOBRANK_MAX_BODY_BYTES)")

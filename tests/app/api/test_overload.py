@@ -193,3 +193,23 @@ def test_refusals_are_logged_once_a_second_with_their_counts(caplog):
         assert shed.should_log("/v1/rank", 429, 101.5)
     (line,) = caplog.records
     assert line.getMessage() == "refused" and line.counts == {"/v1/rank 429": 499}
+
+
+def test_a_ranking_request_beyond_the_in_flight_bound_is_refused_before_its_body_is_read(tmp_path):
+    app = create_app(Settings.from_env({"JOBRANK_MAX_QUEUE": "4"}, artifacts=tmp_path))
+    front = app.service_middleware
+    assert front is not None and front.max_in_flight == 8
+    front.in_flight = 8
+    sent: list[dict] = []
+
+    async def receive():
+        raise AssertionError("the body was read")
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/rank", "headers": [], "query_string": b""}
+    asyncio.run(app(scope, receive, send))
+    headers = dict(sent[0]["headers"])
+    assert sent[0]["status"] == 429 and headers[b"connection"] == b"close" and headers[b"retry-after"] == b"1"
+    assert b"in flight" in sent[1]["body"] and front.in_flight == 8
