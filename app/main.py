@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from fastapi import FastAPI
-
+from app.api import middleware
 from app.api.deps import ServiceState
 from app.api.errors import install_error_handlers
-from app.api.middleware import ServiceMiddleware
 from app.api.openapi import install_openapi
 from app.api.routes import health, jobs, models, rank
 from app.config import Settings, SettingsError
@@ -24,11 +22,11 @@ from app.ranking.registry import ModelRegistry
 API_VERSION = "1.0.0"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> middleware.ServiceApp:
     """A service instance with these settings (default: from JOBRANK_* variables)."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
-    app = FastAPI(
+    app = middleware.ServiceApp(
         title="jobrank",
         version=API_VERSION,
         lifespan=lifespan,
@@ -43,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (rank, jobs, models, health):
         app.include_router(module.router)
     install_openapi(app)
-    app.add_middleware(ServiceMiddleware, state=state)
+    middleware.install(app, state)  # in front of FastAPI: refusals never enter it
     return app
 
 

@@ -60,7 +60,7 @@ QUEUE_WAIT = Histogram(
 ADMITTED = Counter("jobrank_admitted_total", "Work admitted to the inference queue", registry=REGISTRY)
 SHED = Counter(
     "jobrank_shed_total",
-    "Requests refused or dropped before inference, by reason (budget, queue full, client gone, draining)",
+    "Requests refused or dropped before inference, by reason (budget, queue full, stale, in flight, client gone, draining)",
     ["reason"],
     registry=REGISTRY,
 )

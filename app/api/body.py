@@ -26,13 +26,18 @@ from app.schemas import MAX_BUDGET_MS
 M = TypeVar("M", bound=BaseModel)
 INLINE_BYTES = 256_000  # ~300 candidates; larger bodies go to the parser thread
 _KEY = b'"budget_ms"'
+_EDGE = 512  # a top-level key sits before or after the candidate list: look at both ends first
 _NUMBER = re.compile(rb"\s*:\s*(-?[0-9][0-9.eE+-]*)")
 
 
 def budget_hint(raw: bytes, default: float) -> float:
     """The budget a ranking body asks for, read off its bytes without parsing (admission needs it before
     the parse; validation checks it after). ``default`` when absent or not a usable number."""
-    at = raw.find(_KEY)
+    at = raw.find(_KEY, 0, _EDGE)
+    if at < 0:
+        at = raw.find(_KEY, max(0, len(raw) - _EDGE))
+    if at < 0:  # then the whole body (a scan of ~50 us per 100 candidates)
+        at = raw.find(_KEY)
     while at > 0 and raw[at - 1 : at] == b"\\":  # an escaped quote: inside a string, not a key
         at = raw.find(_KEY, at + 1)
     found = _NUMBER.match(raw, at + len(_KEY)) if at >= 0 else None

@@ -27,9 +27,9 @@ def field_errors(exc: RequestValidationError) -> list[dict]:
 
 
 def overloaded_detail(exc: Overloaded) -> str:
-    """The 429's ``detail``."""
+    """The 429's ``detail``: one of three fixed sentences (the middleware sends them pre-encoded)."""
     if exc.reason == "budget":
-        return f"overloaded: the queue ahead ({exc.wait_ms:.0f} ms predicted) would break this request's budget"
+        return "overloaded: the predicted wait for the inference queue would break this request's budget"
     if exc.reason == "stale":
         return "overloaded: the request waited past twice its budget before the service could read it"
     return "overloaded: the inference queue is full (JOBRANK_MAX_QUEUE)"

@@ -76,32 +76,41 @@ class AdmissionQueue:
         with self._lock:
             return self.pending_ms * self.calibration
 
+    def check(self, floor_ms: float, budget_ms: float, elapsed_ms: float) -> None:
+        """Raise :class:`Overloaded` when even work of ``floor_ms`` (the cheapest request) would be refused
+        now: lets a caller refuse before it measures the request's own cost (counting its jobs)."""
+        with self._lock:
+            self._refuse_if(self._refusal(floor_ms, budget_ms, elapsed_ms))
+
     def admit(self, cost_ms: float, budget_ms: float, elapsed_ms: float, force: bool = False) -> Ticket:
         """A ticket for work of predicted ``cost_ms`` for a request ``elapsed_ms`` into its ``budget_ms``;
         raise :class:`Overloaded` when it would not finish in time (``force``: always admit, e.g. bulk
         indexing slices). An empty queue admits any request not already later than ``STALE_FACTOR``
         times its budget (plus ``STALE_SLACK_MS``): the cascade answers it in time, or degrades."""
-        remaining = budget_ms - elapsed_ms
         with self._lock:
-            wait = self.pending_ms * self.calibration
-            reason = None
-            if force:
-                pass
-            elif self.depth == 0:
-                if elapsed_ms > STALE_FACTOR * budget_ms + STALE_SLACK_MS:
-                    reason = "stale"  # waited so long before reaching us that its client has given up
-            elif self.depth >= self.max_queue:
-                reason = "queue full"
-            elif wait + cost_ms * self.calibration > HEADROOM * remaining:
-                reason = "budget"
-            if reason is not None:
-                metrics.SHED.labels(reason).inc()
-                raise Overloaded(reason, wait)
+            if not force:
+                self._refuse_if(self._refusal(cost_ms, budget_ms, elapsed_ms))
             self.depth += 1
             self.pending_ms += cost_ms
             metrics.ADMITTED.inc()
             self._publish()
             return Ticket(cost_ms, time.perf_counter())
+
+    def _refusal(self, cost_ms: float, budget_ms: float, elapsed_ms: float) -> str | None:
+        """Why work of ``cost_ms`` would be refused now (None: admitted); the caller holds the lock."""
+        if self.depth == 0:
+            # waited so long before reaching us that its client has given up
+            return "stale" if elapsed_ms > STALE_FACTOR * budget_ms + STALE_SLACK_MS else None
+        if self.depth >= self.max_queue:
+            return "queue full"
+        if (self.pending_ms + cost_ms) * self.calibration > HEADROOM * (budget_ms - elapsed_ms):
+            return "budget"
+        return None
+
+    def _refuse_if(self, reason: str | None) -> None:
+        if reason is not None:
+            metrics.SHED.labels(reason).inc()
+            raise Overloaded(reason, self.pending_ms * self.calibration)
 
     def release(self, ticket: Ticket, service_ms: float | None = None) -> None:
         """Return a ticket's share of the queue; ``service_ms`` (measured) calibrates the predictions."""

@@ -10,14 +10,21 @@ import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from app.api import middleware
+from app.api.body import budget_hint
 from app.api.deps import ServiceState
 from app.api.inference import run_admitted
 from app.config import Settings
-from app.ranking.admission import AdmissionQueue, ClientGone
+from app.main import create_app
+from app.ranking.admission import AdmissionQueue, ClientGone, Overloaded
+from app.ranking.engine import CostModel
+from app.schemas import REQUEST_ID_RE
 from benchmarks.overload import trickle
 from tests.app.api.service import SHIPPED, Server
 from tests.conftest import JOB, MEMBER
@@ -122,3 +129,87 @@ def test_work_whose_client_left_is_dropped_before_inference(tmp_path):
     gate.set()
     state.executor.shutdown(wait=True)
     assert ran == []
+
+
+def test_a_refused_ranking_request_never_enters_fastapi_nor_counts_its_jobs(tmp_path, monkeypatch):
+    app = create_app(Settings.from_env({}, artifacts=tmp_path))
+    state = app.state.service
+    state.registry = SimpleNamespace(active=SimpleNamespace(costs=CostModel()))  # a model is loaded
+    state.admission.depth, state.admission.pending_ms = 1, 10_000.0  # 10 s of work queued
+    entered, counted = [], []
+    monkeypatch.setattr(FastAPI, "__call__", lambda *args: entered.append(args))
+    monkeypatch.setattr(middleware, "count_hint", lambda raw: counted.append(raw))
+    body = b'{"member": {}, "candidates": [], "budget_ms": 50}'
+    chunks = [{"type": "http.request", "body": body[:20], "more_body": True}]
+    chunks.append({"type": "http.request", "body": body[20:], "more_body": False})
+    sent: list[dict] = []
+
+    async def receive():
+        return chunks.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/rank", "headers": [], "query_string": b""}
+    asyncio.run(app(scope, receive, send))
+    start, answer = sent
+    headers = dict(start["headers"])
+    assert start["status"] == 429 and headers[b"retry-after"] == b"10" and b"connection" not in headers
+    assert REQUEST_ID_RE.match(headers[b"x-request-id"].decode())
+    assert answer["body"].startswith(b'{"detail": "overloaded') and entered == [] and counted == []
+    assert state.admission.depth == 1  # no place taken
+
+
+def test_check_refuses_what_even_the_cheapest_request_would_not_fit():
+    queue = AdmissionQueue(8)
+    queue.check(5.0, 50.0, 0.0)  # an empty queue admits
+    queue.admit(38.0, 50.0, 0.0)
+    with pytest.raises(Overloaded) as refused:
+        queue.check(5.0, 50.0, 0.0)  # (38 + 5) > 0.8 * 50
+    assert refused.value.reason == "budget" and queue.depth == 1
+    queue.check(5.0, 1000.0, 0.0)  # a larger budget still fits
+
+
+def test_budget_hint_finds_the_key_at_either_end_or_in_between():
+    jobs = b",".join(b'{"job_id": "j%d", "title": "t"}' % i for i in range(200))
+    assert budget_hint(b'{"budget_ms": 20, "candidates": [' + jobs + b"]}", 50.0) == 20.0
+    assert budget_hint(b'{"candidates": [' + jobs + b'], "budget_ms": 30}', 50.0) == 30.0
+    middle = b'{"candidates": [' + jobs + b'], "budget_ms": 40, "member": {"text": "' + b"x" * 2000 + b'"}}'
+    assert budget_hint(middle, 50.0) == 40.0
+    assert budget_hint(b'{"text": "\\"budget_ms\\": 3", "candidates": []}', 50.0) == 50.0
+
+
+def test_request_ids_made_here_are_unique_safe_and_uuid_sized():
+    ids = {middleware.request_id_from({}) for _ in range(1000)}
+    assert len(ids) == 1000 and all(REQUEST_ID_RE.match(i) and len(i) == 32 for i in ids)
+    assert middleware.request_id_from({b"x-request-id": b"given-1"}) == "given-1"
+
+
+def test_refusals_are_logged_once_a_second_with_their_counts(caplog):
+    shed = middleware.ShedLog(every_s=1.0)
+    with caplog.at_level("INFO", logger="jobrank.access"):
+        logged = [shed.should_log("/v1/rank", 429, 100.0 + i / 1000) for i in range(500)]
+        assert logged[0] and not any(logged[1:]) and caplog.records == []
+        assert shed.should_log("/v1/rank", 429, 101.5)
+    (line,) = caplog.records
+    assert line.getMessage() == "refused" and line.counts == {"/v1/rank 429": 499}
+
+
+def test_a_ranking_request_beyond_the_in_flight_bound_is_refused_before_its_body_is_read(tmp_path):
+    app = create_app(Settings.from_env({"JOBRANK_MAX_QUEUE": "4"}, artifacts=tmp_path))
+    front = app.service_middleware
+    assert front is not None and front.max_in_flight == 8
+    front.in_flight = 8
+    sent: list[dict] = []
+
+    async def receive():
+        raise AssertionError("the body was read")
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/rank", "headers": [], "query_string": b""}
+    asyncio.run(app(scope, receive, send))
+    headers = dict(sent[0]["headers"])
+    assert sent[0]["status"] == 429 and headers[b"connection"] == b"close" and headers[b"retry-after"] == b"1"
+    assert b"in flight" in sent[1]["body"] and front.in_flight == 8
