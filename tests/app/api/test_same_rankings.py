@@ -1,8 +1,8 @@
-"""Faster code, same answers: fixed requests ranked as main's code ranked them before issue 14.
+"""Faster code, same answers: fixed requests ranked as the shipped model was ranked when it shipped.
 
-The fixture (fixtures/rankings_main.json) was recorded by record_rankings.py on the commit this
-work started from; each request is asked twice (jobs not cached, then cached) and must come back in
-the same order with every score within 1e-6.
+The fixture (fixtures/rankings_main.json) was recorded by record_rankings.py with the shipped model
+(re-recorded whenever a new model ships; it names the model version it holds); each request is asked
+twice (jobs not cached, then cached) and must come back in the same order with every score within 1e-6.
 """
 
 from __future__ import annotations
