@@ -43,7 +43,7 @@ _MIN_ALTERNATES = 6
 _JOBS_PER_OCCUPATION = 5
 _TASKS_PER_JOB = (2, 3)
 _SKILLS_PER_JOB = (2, 5)
-_CANDIDATES = {"same": 6, "Primary-Short": 8, "Primary-Long": 6, "unrelated": 30}
+_CANDIDATES = {"same": 6, "Primary-Short": 8, "Primary-Long": 6, "unrelated": 20}
 
 
 @dataclass
