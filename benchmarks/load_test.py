@@ -65,6 +65,20 @@ def build_requests(data_dir: Path, count: int, candidates: int, seed: int = 0) -
     return bodies, list(used.values())
 
 
+MEMBER_MARK = b" ~0000000"  # appended to each member's headline with --distinct-members, numbered per request
+
+
+def with_member_marks(body: dict) -> dict:
+    """``body`` with :data:`MEMBER_MARK` after the member's headline (see :func:`numbered`)."""
+    member = body["member"]
+    return {**body, "member": {**member, "headline": (member.get("headline") or "") + MEMBER_MARK.decode()}}
+
+
+def numbered(payload: bytes, sequence: int) -> bytes:
+    """A payload whose member headline ends in ``sequence``: a member text the service has not seen."""
+    return payload.replace(MEMBER_MARK + b'"', f" ~{sequence % 10_000_000:07d}".encode() + b'"', 1)
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     array = np.asarray(values)
     return {

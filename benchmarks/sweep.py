@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -35,7 +36,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.load_test import build_requests, open_loop, start_server  # noqa: E402
+from benchmarks.load_test import build_requests, numbered, open_loop, start_server, with_member_marks  # noqa: E402
 
 CLASSES = ("200", "429", "503", "other")
 MAX_ERROR_SHARE = 0.01  # a step with more non-200 answers than this is past the knee, however fast they came
@@ -173,10 +174,19 @@ class ServerUsage:
         return None
 
 
-def index_catalogue(url: str, catalogue: list[dict]) -> None:
-    """PUT the catalogue's jobs (as a marketplace does on posting), so the steps rank cached jobs."""
-    for start in range(0, len(catalogue), 500):
-        httpx.put(url + "/v1/jobs", json={"jobs": catalogue[start : start + 500]}, timeout=600).raise_for_status()
+def index_catalogue(url: str, catalogue: list[dict], quiet_passes: int = 1) -> None:
+    """PUT the catalogue's jobs (as a marketplace does on posting), so the steps rank cached jobs; repeated
+    until ``quiet_passes`` passes in a row encode nothing (each worker of a multi-worker service has its
+    own cache, and each PUT reaches one of them)."""
+    quiet = 0
+    for _ in range(20 * quiet_passes):
+        encoded = 0
+        for start in range(0, len(catalogue), 500):
+            answer = httpx.put(url + "/v1/jobs", json={"jobs": catalogue[start : start + 500]}, timeout=600)
+            encoded += answer.raise_for_status().json()["encoded"]
+        quiet = quiet + 1 if encoded == 0 else 0
+        if quiet >= quiet_passes:
+            return
 
 
 def sweep(targets: dict[str, tuple[str, ServerUsage]], payloads: list[bytes], args: argparse.Namespace) -> dict:
@@ -187,6 +197,7 @@ def sweep(targets: dict[str, tuple[str, ServerUsage]], payloads: list[bytes], ar
     from tqdm import tqdm
 
     plan = rate_plan(args.start_rate, args.factor, args.max_rate)
+    sequence = itertools.count(1)
     steps: dict[str, list[dict]] = {name: [] for name in targets}
     misses = dict.fromkeys(targets, 0)
     bar = tqdm(total=(len(plan) + args.refine) * len(targets), desc="sweep", unit="step", disable=args.no_progress)
@@ -195,7 +206,10 @@ def sweep(targets: dict[str, tuple[str, ServerUsage]], payloads: list[bytes], ar
         url, usage = targets[name]
         count = max(1, int(rate * args.seconds))
         usage.start()
-        results = asyncio.run(open_loop(url, [payloads[i % len(payloads)] for i in range(count)], rate))
+        chosen = [payloads[i % len(payloads)] for i in range(count)]
+        if args.distinct_members:
+            chosen = [numbered(payload, next(sequence)) for payload in chosen]
+        results = asyncio.run(open_loop(url, chosen, rate))
         step = {**summarise_step(results, rate, args.seconds, args.budget_ms), "server": usage.sample()}
         steps[name].append(step)
         bar.set_postfix_str(
@@ -323,6 +337,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--docs-png", type=Path, default=REPO / "docs" / "load_sweep.png", help="copy of the PNG (empty: none)"
     )
+    parser.add_argument(
+        "--index-passes",
+        type=int,
+        default=1,
+        help="PUT the catalogue until this many passes in a row encode nothing (several workers: e.g. 6)",
+    )
+    parser.add_argument(
+        "--distinct-members",
+        action="store_true",
+        help="every request's member is one the service has not seen (the bodies repeat 13 members otherwise)",
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     targets = named(args.target + ([f"service={args.url}"] if args.url else []), "--target")
@@ -331,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.data / "dataset.json").is_file():
         raise SystemExit(f"error: {args.data}: no generated dataset (run `python -m training data --preset tiny`)")
     bodies, catalogue = build_requests(args.data, 400, args.candidates)
+    if args.distinct_members:
+        bodies = [with_member_marks(body) for body in bodies]
     payloads = [json.dumps({**b, "budget_ms": args.budget_ms}).encode() for b in bodies]
     process = None
     if not targets:
@@ -339,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"budget_ms": args.budget_ms, "seconds": args.seconds, "candidates": args.candidates, "targets": {}}
     try:
         for url in targets.values():
-            index_catalogue(url, catalogue)
+            index_catalogue(url, catalogue, args.index_passes)
             asyncio.run(open_loop(url, payloads[:100], 20.0))  # warm-up, not measured
         usages = {name: (url, ServerUsage(pids.get(name), containers.get(name))) for name, url in targets.items()}
         report["targets"] = sweep(usages, payloads, args)

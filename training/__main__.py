@@ -39,6 +39,10 @@ STAGES = {
     ),
     "export": ("training.export.export_student", "the student to ONNX (fp32 + int8), parity-gated, with manifest.json"),
     "pipeline": ("training.run_pipeline", "the whole offline pipeline: data -> teachers -> students -> ONNX, timed"),
+    "onet-data": (
+        "training.data.onet_catalogue",
+        "a real-text own-data set from O*NET: train/ and a hidden heldout/ with expert relatedness",
+    ),
     "demo": ("training.demo", "build the tiny dataset and show judged rankings with explanations"),
 }
 

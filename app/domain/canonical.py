@@ -71,7 +71,7 @@ class FieldCanonicalizer:
     def __init__(self, taxonomy: Taxonomy, lexicon: SkillLexicon):
         self.taxonomy = taxonomy
         self.lexicon = lexicon
-        self.titles = TitleIndex((variant, o.id) for o in taxonomy.occupations.values() for variant in o.titles)
+        self.titles = TitleIndex((variant, o.id) for o in taxonomy.occupations.values() for variant in o.all_titles)
         self._preferred = {norm_title(o.label): o.id for o in taxonomy.occupations.values()}
         self._skill_family = {sid: s.family for sid, s in lexicon.skills.items() if s.family != "generic"}
 

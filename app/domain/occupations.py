@@ -7,7 +7,7 @@ draws members and jobs from. Built by `python -m training esco-subset`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,6 +34,12 @@ class Occupation:
     pay_usd: float
     optional_skills: tuple[str, ...] = ()
     world: bool = False  # the generator draws from it
+    onet_titles: tuple[str, ...] = ()  # O*NET alternate titles mapped to it (the judge reads them, the generator not)
+
+    @property
+    def all_titles(self) -> tuple[str, ...]:
+        """Every title the judge's dictionary reads as this occupation."""
+        return self.titles + self.onet_titles
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class Taxonomy:
     families: dict[str, Family]
     occupations: dict[str, Occupation]
     attribution: str
+    onet_to_esco: dict[str, str] = field(default_factory=dict)  # O*NET-SOC code -> occupation id (by title)
 
     def in_family(self, family: str) -> list[Occupation]:
         """Occupations of one family."""
@@ -91,10 +98,11 @@ def load_taxonomy(path: Path = OCCUPATIONS_PATH) -> Taxonomy:
             float(o.get("pay_usd", 0.0)),
             tuple(o.get("optional_skills", ())),
             bool(o.get("world", False)),
+            tuple(o.get("onet_titles", ())),
         )
         for o in doc["occupations"]
     }
-    return Taxonomy(families, occupations, doc["attribution"])
+    return Taxonomy(families, occupations, doc["attribution"], doc.get("onet_to_esco", {}))
 
 
 @lru_cache(maxsize=1)

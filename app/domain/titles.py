@@ -1,10 +1,10 @@
 """The title dictionary the judge's field path reads titles with: normalised title -> occupations.
 
-Built once from the taxonomy's title variants (every ESCO occupation, ~30,000 keys), it answers
-three questions without scanning every key: which occupations a title names exactly, which known
-title a longer or shuffled one contains (token-set subsets, then Jaccard similarity through an
-inverted index with prefix filtering), and which known title is written inside free text (an
-n-gram dictionary lookup, longest first).
+Built once from the taxonomy's title variants (every ESCO occupation and O*NET's mapped titles,
+~50,000 keys), it answers three questions without scanning every key: which occupations a title
+names exactly, which known title a longer or shuffled one contains (token-set subsets, then
+Jaccard similarity through an inverted index with prefix filtering), and which known title is
+written inside free text (an n-gram dictionary lookup, longest first).
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ class TitleIndex:
         """``titles``: (title as written, occupation id) pairs; 'waiter/waitress' also adds each part."""
         self.occupations: dict[str, set[str]] = defaultdict(set)
         for title, occupation in titles:
-            for form in {title, *title.split("/")}:
+            forms = title.split("/") + [title] if "/" in title else (title,)
+            for form in forms:
                 key = norm_title(form)
                 if key:
                     self.occupations[key].add(occupation)
@@ -42,13 +43,15 @@ class TitleIndex:
         self._by_tokens: dict[frozenset[str], list[str]] = defaultdict(list)
         self._postings: dict[str, list[str]] = defaultdict(list)
         self._phrases: set[tuple[str, ...]] = set()
+        self._size: dict[str, int] = {}
         for key in self.occupations:
-            tokens = frozenset(key.split())
+            words = key.split()
+            tokens = frozenset(words)
             self._by_tokens[tokens].append(key)
             for token in tokens:
                 self._postings[token].append(key)
-            self._phrases.add(tuple(key.split()))
-        self._size = {key: len(set(key.split())) for key in self.occupations}
+            self._phrases.add(tuple(words))
+            self._size[key] = len(tokens)
         self._max_words = max((len(p) for p in self._phrases), default=0)
 
     def __contains__(self, key: str) -> bool:

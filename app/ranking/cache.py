@@ -1,4 +1,4 @@
-"""The job-embedding cache: a bounded LRU keyed by the job's content, not only its id.
+"""The job-embedding cache (a bounded LRU keyed by the job's content, not only its id) and the member one.
 
 A job's embedding and its match-feature facts depend on the job alone, so once encoded they are
 reused by every request that carries the same job. The key hashes the job's whole validated content
@@ -6,6 +6,10 @@ reused by every request that carries the same job. The key hashes the job's whol
 to one job tower: a new model version whose job tower, tokenizer and job text length are unchanged
 takes the cache over; another starts its own, warmed by the registry on the most recently encoded
 jobs, whose texts the cache keeps for that purpose (a bounded number of them).
+
+A member's embedding depends on the member text alone (the tower runs each text by itself), so a
+member who asks again (the next page, a refresh, another candidate set) reuses it:
+:class:`MemberCache`, keyed by a hash of that text, one per engine (a new model starts empty).
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ import numpy as np
 from app.domain.featurize import JobFacts
 from app.domain.schemas import Job
 
+_job_json = Job.__pydantic_serializer__.to_json  # what model_dump_json() encodes, without its wrapper
+
 
 def job_key(job: Job) -> bytes:
     """16-byte content key of a job (its canonical JSON, every field)."""
-    return hashlib.blake2b(job.model_dump_json().encode(), digest_size=16).digest()
+    return hashlib.blake2b(_job_json(job), digest_size=16).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +111,44 @@ class JobCache:
         """Hits / lookups since start (0 before any lookup)."""
         total = self.hits + self.misses
         return self.hits / total if total else 0.0
+
+
+def _text_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+class MemberCache:
+    """Thread-safe LRU of member-tower embeddings by member text (16-byte hash), with hit / miss counts."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._entries: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, text: str) -> np.ndarray | None:
+        """The embedding of ``text`` (refreshing its recency), or None."""
+        key = _text_key(text)
+        with self._lock:
+            vector = self._entries.get(key)
+            if vector is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self._entries.move_to_end(key)
+            return vector
+
+    def put(self, text: str, vector: np.ndarray) -> None:
+        """Keep ``vector`` for ``text``, evicting the least recently used beyond capacity."""
+        if self.capacity <= 0:
+            return
+        key = _text_key(text)
+        with self._lock:
+            self._entries[key] = vector
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)

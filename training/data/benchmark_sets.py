@@ -79,7 +79,7 @@ def known_titles(taxonomy: Taxonomy, world_only: bool = False) -> set[str]:
         norm_title(form)
         for occupation in taxonomy.occupations.values()
         if occupation.world or not world_only
-        for variant in (*occupation.titles, occupation.label)
+        for variant in (*(occupation.titles if world_only else occupation.all_titles), occupation.label)
         for form in (variant, *variant.split("/"))
     }
 

@@ -18,15 +18,18 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from app.domain.occupations import OCCUPATIONS_PATH
+from app.domain.occupations import OCCUPATIONS_PATH, ONET_ATTRIBUTION
 from app.domain.skills import DEFAULT_LEXICON_PATH, SkillLexicon, skill_id
+from app.domain.titles import TitleIndex, norm_title
 from training.data.esco_skills import LexiconBuilder, read_csv
+from training.data.onet_titles import CLOSE_VOTE, MIN_VOTES, OWN_VOTE, onet_titles
 from training.errors import TrainingError
 
 HERE = Path(__file__).parent
 SPEC_PATH = HERE / "occupation_spec.json"
 OUTPUT_PATH = OCCUPATIONS_PATH
 DEFAULT_ESCO_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "esco"
+DEFAULT_ONET_DIR = DEFAULT_ESCO_DIR.parent / "onet"
 
 ATTRIBUTION = (
     "Occupations, title variants, descriptions, ISCO-08 codes and occupation-skill links (essential/"
@@ -95,7 +98,7 @@ def _select_world(rows: list[dict], hand: set[str], essentials: dict[str, list[s
     return world
 
 
-def build(esco_dir: Path, spec_path: Path = SPEC_PATH) -> tuple[dict, dict]:
+def build(esco_dir: Path, spec_path: Path = SPEC_PATH, onet_dir: Path = DEFAULT_ONET_DIR) -> tuple[dict, dict]:
     """(occupations document, lexicon document); raises TrainingError on a spec that does not match ESCO."""
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
     rows = read_csv(esco_dir / "occupations.csv")
@@ -179,6 +182,21 @@ def build(esco_dir: Path, spec_path: Path = SPEC_PATH) -> tuple[dict, dict]:
             }
         occupations.append(entry)
 
+    esco_titles = TitleIndex((title, entry["id"]) for entry in occupations for title in entry["titles"])
+    # Imported here: benchmark_sets builds on this module's constants. Its O*NET part depends on the
+    # O*NET tables alone, so the titles the real-titles split uses are known before the world is.
+    from training.data.benchmark_sets import build_onet
+
+    held_out = frozenset(
+        norm_title(title)
+        for occupation in build_onet(onet_dir)["occupations"]
+        for title in (*occupation["alternate_titles"], *occupation.get("reported_titles", []))
+    )
+    added, onet_mapping = onet_titles(onet_dir, esco_titles, held_out)
+    for entry in occupations:
+        if entry["id"] in added:
+            entry["onet_titles"] = added[entry["id"]]
+
     lexicon_doc = lexicon.document(votes)
     known = set(SkillLexicon(lexicon_doc["families"], esco=lexicon_doc["esco"]).skills)
     for entry in occupations:  # a skill whose every spelling is shared with another has no entry
@@ -190,6 +208,13 @@ def build(esco_dir: Path, spec_path: Path = SPEC_PATH) -> tuple[dict, dict]:
         "source": "ESCO v1.1.1",
         "pay_rule": "hand-written occupations: their own pay reference; every other: the mid-level annual USD "
         "reference of its ISCO-08 major group (sub-major override where one is given), occupation_spec.json isco_families",
+        "onet_attribution": ONET_ATTRIBUTION,
+        "onet_mapping_rule": "an O*NET occupation maps to the ESCO occupation its titles name most in ESCO's "
+        f"title dictionary: its own title in the singular, listed exactly, votes {OWN_VOTE:g}; each alternate "
+        f"title 1 when listed exactly, {CLOSE_VOTE:g} when it only contains or resembles an ESCO title; at "
+        f"least {MIN_VOTES:g} votes, catch-alls ('All Other') unmapped; its alternate titles ESCO does not "
+        "list join that occupation's onet_titles (training/data/onet_titles.py)",
+        "onet_to_esco": onet_mapping,
         "families": families,
         "occupations": occupations,
     }
@@ -210,13 +235,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--esco-dir", type=Path, default=DEFAULT_ESCO_DIR, help="folder of the ESCO CSVs (occupations, skills, links)"
     )
+    parser.add_argument(
+        "--onet-dir", type=Path, default=DEFAULT_ONET_DIR, help="folder of the O*NET tables (alternate titles)"
+    )
     parser.add_argument("--out", type=Path, default=OUTPUT_PATH, help="where to write occupations.json")
     parser.add_argument("--lexicon-out", type=Path, default=DEFAULT_LEXICON_PATH, help="where to write the lexicon")
     args = parser.parse_args(argv)
-    for name in ("occupations.csv", "ISCOGroups.csv", "skills.csv.gz", "occupationSkillRelations.csv.gz"):
-        if not (args.esco_dir / name).is_file():
-            raise SystemExit(f"error: no {name} in {args.esco_dir}")
-    document, lexicon = build(args.esco_dir)
+    for folder, name in (
+        *(
+            (args.esco_dir, n)
+            for n in ("occupations.csv", "ISCOGroups.csv", "skills.csv.gz", "occupationSkillRelations.csv.gz")
+        ),
+        (args.onet_dir, "Alternate Titles.txt.gz"),
+    ):
+        if not (folder / name).is_file():
+            raise SystemExit(f"error: no {name} in {folder}")
+    document, lexicon = build(args.esco_dir, onet_dir=args.onet_dir)
     write_json_lines(args.out, document, "occupations")
     args.lexicon_out.write_text(json.dumps(lexicon, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
     world = [o for o in document["occupations"] if o.get("world")]
@@ -224,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"wrote {len(document['occupations'])} occupations ({len(world)} in the generated world, "
         f"{len({o['isco_group'][0] for o in world})} ISCO major groups) in {len(document['families'])} families "
-        f"to {args.out}; {skills} skills to {args.lexicon_out}"
+        f"to {args.out} ({len(document['onet_to_esco'])} O*NET occupations mapped, "
+        f"{sum(len(o.get('onet_titles', [])) for o in document['occupations'])} O*NET titles added); "
+        f"{skills} skills to {args.lexicon_out}"
     )
     return 0

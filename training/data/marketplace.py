@@ -102,6 +102,7 @@ class MarketplaceGenerator:
         self.family_ids = list(self.by_family)
         self.companies = self._make_companies()
         self._generic_skills = [s.id for s in lexicon.in_family("generic")]
+        self._related: dict[str, list[str]] = {}
 
     # ---- companies ---------------------------------------------------------------------------
 
@@ -144,10 +145,14 @@ class MarketplaceGenerator:
 
     def _related_skills(self, occupation: Occupation) -> list[str]:
         """Skills near an occupation beyond its core: its ESCO optional skills, else its family's."""
-        if occupation.optional_skills:
-            return [s for s in occupation.optional_skills if s in self.lexicon.skills]
-        related = {s for o in self.by_family[occupation.family] for s in o.core_skills}
-        return sorted(related - set(occupation.core_skills))
+        if occupation.id not in self._related:
+            if occupation.optional_skills:
+                related = [s for s in occupation.optional_skills if s in self.lexicon.skills]
+            else:
+                family = {s for o in self.by_family[occupation.family] for s in o.core_skills}
+                related = sorted(family - set(occupation.core_skills))
+            self._related[occupation.id] = related
+        return self._related[occupation.id]
 
     def _skills_of(self, rng: random.Random, occupation: Occupation, core_share: float, extra: int) -> list[str]:
         core = [s for s in occupation.core_skills if rng.random() < core_share] or list(occupation.core_skills[:2])

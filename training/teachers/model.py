@@ -76,8 +76,9 @@ class CrossEncoderTeacher(nn.Module):
         self.encoder = encoder
         width = encoder.config.hidden_size
         self.features = nn.Sequential(nn.Linear(len(FEATURE_NAMES), 64), nn.GELU())
-        output = nn.Linear(hidden, KINDS[kind])
-        self.head = nn.Sequential(nn.Linear(width + 64, hidden), nn.GELU(), nn.Dropout(dropout), output)
+        self.head = nn.Sequential(
+            nn.Linear(width + 64, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, KINDS[kind])
+        )
         # PAL engagement only: logit of P(seen | position bucket), used in training, not in the output.
         # (Created only when used: DDP refuses parameters that get no gradient.)
         self.seen = nn.Embedding(POSITION_BUCKETS, 1) if kind == "engagement" and position_aware else None
@@ -85,6 +86,8 @@ class CrossEncoderTeacher(nn.Module):
             nn.init.constant_(self.seen.weight, 2.0)
         self.prior = RulesPrior() if kind == "relevance" else None
         if self.prior is not None:
+            output = self.head[-1]
+            assert isinstance(output, nn.Linear)
             zero_output(output)
 
     def seen_logit(self, positions: torch.Tensor) -> torch.Tensor:

@@ -2,7 +2,8 @@
 
 The route only maps HTTP to the engine and back: body (cheap checks first, app/api/body.py) →
 admission (429 when the predicted wait would break the budget) → ``engine.ranked`` in the
-inference thread → :class:`RankResponse`.
+inference thread → :class:`RankResponse`, written to JSON by pydantic once (FastAPI would validate the
+returned model again against ``response_model``, which still declares it in the OpenAPI schema).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from app import metrics
 from app.api.body import check_unique, off_loop_if_large, openapi_body, read_json, validate
@@ -47,7 +48,7 @@ def _ranked_timed(engine: RankingEngine, body: RankRequest, budget: float, start
     openapi_extra=openapi_body(RankRequest),
     responses=responses(408, 413, 422, 429, 503),
 )
-async def rank(request: Request, state: ServiceState = Depends(get_state)) -> RankResponse:
+async def rank(request: Request, state: ServiceState = Depends(get_state)) -> Response:
     """Results sorted by `score`, best first (equal scores keep the candidates' order); `scores` always
     holds both heads. 429 (with Retry-After) when the service cannot answer within the budget."""
     started = request.state.started  # the request's arrival: its budget counts from here
@@ -75,7 +76,7 @@ async def rank(request: Request, state: ServiceState = Depends(get_state)) -> Ra
     # budget too: the engine plans with its measured cost, plus headroom for noise.
     engine.costs.observe("fixed", 1.5 * (finished - returned) * 1000.0 + 0.5)
     _record(request, engine, ranked, budget, total_ms, len(body.candidates))
-    return RankResponse(
+    answer = RankResponse(
         request_id=request.state.request_id,
         model=ModelRef(name=engine.name, version=engine.version),
         results=ranked.results,
@@ -91,6 +92,7 @@ async def rank(request: Request, state: ServiceState = Depends(get_state)) -> Ra
         if body.explain
         else None,
     )
+    return Response(answer.model_dump_json(exclude_none=True), media_type="application/json")
 
 
 def _record(request: Request, engine: RankingEngine, ranked: RankedList, budget: float, total_ms: float, n: int):

@@ -30,7 +30,7 @@ def label(canon, occupation_id):
         ("GP", "general practitioner"),
         ("Senior Staff Nurse", "nurse responsible for general care"),
         ("Line Cook", "grill cook"),  # ESCO lists "line cook" under grill cook
-        ("Head Pastry Cook", "pastry chef"),  # a known title inside a longer one
+        ("Night Pastry Cook", "pastry chef"),  # a known title inside a longer one
         ("Chief Happiness Officer", None),  # nothing close enough: unrecognised, not a guess
         ("Quantum Flux Whisperer", None),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -103,6 +104,8 @@ def test_job_cache_is_bounded_and_keyed_by_content():
     assert len(cache) == 2 and cache.get_many([job_key(jobs[0])]) == [None]  # least recently used went first
     assert job_key(make_job(job_id="x")) != job_key(make_job(job_id="x", title="Other title"))
     assert job_key(make_job(job_id="x")) == job_key(make_job(job_id="x"))
+    job = make_job(job_id="x")  # the key hashes the job's canonical JSON, every field
+    assert job_key(job) == hashlib.blake2b(job.model_dump_json().encode(), digest_size=16).digest()
     cache.get_many([job_key(jobs[2]), job_key(jobs[0])])
     assert (cache.hits, cache.misses) == (1, 2) and cache.hit_rate() == pytest.approx(1 / 3)
     assert cache.get_many([job_key(jobs[2]), job_key(jobs[0])], count=False)[0] is not None
@@ -182,3 +185,16 @@ def test_ranked_is_sorted_cut_rounded_and_keeps_input_order_on_ties(engine):
     assert all(r.tier == "ranker" and r.score == round(r.score, 6) for r in ranked.results)
     top = engine.ranked(member, [other, *twins], budget_ms=60_000, top_k=2)
     assert [r.job_id for r in top.results] == ["z", "a"] and top.results[0].tier is None
+
+
+@needs_model
+def test_a_member_seen_before_reuses_its_embedding_with_the_same_scores(engine):
+    jobs = [make_job(job_id=f"mc{i}", title=f"Engineer {i}") for i in range(3)]
+    member = make_member(headline="Member cache check")
+    first = engine.rank(member, jobs, budget_ms=60_000)
+    again = engine.rank(member, jobs, budget_ms=60_000)
+    other = engine.rank(make_member(headline="Someone else entirely"), jobs, budget_ms=60_000)
+    assert (first.counts["member_cached"], again.counts["member_cached"], other.counts["member_cached"]) == (0, 1, 0)
+    assert "member_tower" in first.steps_ms and "member_tower" not in again.steps_ms
+    np.testing.assert_array_equal(first.score, again.score)
+    assert not np.array_equal(first.score, other.score)

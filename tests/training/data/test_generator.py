@@ -50,6 +50,11 @@ def test_records_are_valid_and_lists_are_sized(tmp_path):
     assert card["counts"]["pairs"] == sum(len(p) for p in per_member.values())
     assert card["counts"]["jobs"] == len(data.jobs) >= SMALL.jobs
     assert data.member_truth is not None and set(data.member_truth) == set(data.members)
+    # The card counts the world it drew from and carries both attributions.
+    counts = card["counts"]
+    assert counts["occupations"] >= 500 and counts["isco_major_groups"] == 10
+    assert counts["skills"] > 1000 and counts["occupation_skill_links"] > 5000
+    assert "ESCO" in card["attribution"]["esco"] and "CC BY 4.0" in card["attribution"]["onet"]
 
 
 def test_taxonomy_covers_office_and_hourly_work():
