@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,9 @@ def test_served_model_ranks_same_occupation_jobs_above_unrelated_ones(onet_set, 
         lists.setdefault(row["member_id"], {})[row["job_id"]] = row["grade"]
     wins = []
     with TestClient(create_app(Settings(artifacts=published, admin_token=None))) as client:
+        deadline = time.time() + 120
+        while client.get("/readyz").status_code != 200 and time.time() < deadline:
+            time.sleep(0.1)
         for member_id, grades in lists.items():
             body = {"member": members[member_id], "candidates": [jobs[j] for j in grades], "top_k": len(grades)}
             answer = client.post("/v1/rank", json=body)
