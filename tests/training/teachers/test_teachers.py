@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from app.domain.featurize import FEATURE_NAMES
 from training.teachers import losses
 from training.teachers.encoder import ENV_OVERRIDE, EncoderNotInstalled, load_encoder
 
@@ -129,7 +130,7 @@ def teacher_run(tiny_dataset, tmp_path_factory) -> Path:
 def test_ddp_training_wrote_one_checkpoint_and_a_card(teacher_run):
     card = json.loads((teacher_run / "teachers" / "relevance" / "card.json").read_text())
     assert card["data"]["world_size"] == 2 and card["kind"] == "relevance"
-    assert card["base_model"]["layers_used"] == 2 and len(card["inputs"]["features"]) == 20
+    assert card["base_model"]["layers_used"] == 2 and tuple(card["inputs"]["features"]) == FEATURE_NAMES
     assert math.isfinite(card["loss_last_20"]) and 0.0 <= card["metrics"]["val_ndcg@10"] <= 1.0
     engagement = json.loads((teacher_run / "teachers" / "engagement" / "card.json").read_text())
     assert engagement["data"]["world_size"] == 1 and 0.0 <= engagement["metrics"]["val_engagement_auc"] <= 1.0
