@@ -18,8 +18,6 @@ choice draws from a seeded stream.
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
 import json
 import random
 import re
@@ -27,7 +25,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from app.domain.occupations import Taxonomy, default_taxonomy
+from training.data.esco_skills import read_csv
 from training.data.esco_subset import DEFAULT_ESCO_DIR, MAX_TITLE_CHARS
+from training.data.onet_titles import read_tsv
 from training.data.world import TITLE_PREFIXES
 
 OUTPUT_PATH = Path(__file__).with_name("benchmark_sets.json")
@@ -99,21 +99,9 @@ def _labels(raw: str, known: set[str]) -> list[str]:
     return out
 
 
-def _read_csv(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _read_tsv(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh, delimiter="\t"))
-
-
 def build_esco(esco_dir: Path, taxonomy: Taxonomy, seed: int = 0) -> dict:
     """The held-out titles of the world's occupations and the held-out ESCO occupations."""
-    rows = _read_csv(esco_dir / "occupations.csv")
+    rows = read_csv(esco_dir / "occupations.csv")
     # A known title with a level word ("lead cardiovascular physiotherapist") makes its bare form known too.
     known, world_titles = known_titles(taxonomy), known_titles(taxonomy, world_only=True)
     known |= {without_level(k) for k in known}
@@ -126,9 +114,9 @@ def build_esco(esco_dir: Path, taxonomy: Taxonomy, seed: int = 0) -> dict:
             if labels:
                 heldout_titles[row["CODE"]] = labels[:HELDOUT_TITLES_PER_OCCUPATION]
 
-    skill_label = {r["conceptUri"]: r["preferredLabel"] for r in _read_csv(esco_dir / "skills.csv.gz")}
+    skill_label = {r["conceptUri"]: r["preferredLabel"] for r in read_csv(esco_dir / "skills.csv.gz")}
     links: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"essential": [], "optional": []})
-    for r in _read_csv(esco_dir / "occupationSkillRelations.csv.gz"):
+    for r in read_csv(esco_dir / "occupationSkillRelations.csv.gz"):
         if r["skillUri"] in skill_label and len(skill_label[r["skillUri"]]) <= 80:
             links[r["occupationUri"]][r["relationType"]].append(r["skillUri"])
 
@@ -174,17 +162,17 @@ def build_esco(esco_dir: Path, taxonomy: Taxonomy, seed: int = 0) -> dict:
 
 def build_onet(onet_dir: Path, seed: int = 0) -> dict:
     """O*NET occupations: reported titles (members), alternate titles (jobs) and relatedness tiers."""
-    names = {r["O*NET-SOC Code"]: r["Title"] for r in _read_tsv(onet_dir / "Occupation Data.txt")}
+    names = {r["O*NET-SOC Code"]: r["Title"] for r in read_tsv(onet_dir / "Occupation Data.txt")}
     alternates: dict[str, list[str]] = defaultdict(list)
-    for r in _read_tsv(onet_dir / "Alternate Titles.txt.gz"):
+    for r in read_tsv(onet_dir / "Alternate Titles.txt.gz"):
         title = r["Alternate Title"].strip()
         if len(title) <= MAX_TITLE_CHARS and title not in alternates[r["O*NET-SOC Code"]]:
             alternates[r["O*NET-SOC Code"]].append(title)
     reported: dict[str, list[str]] = defaultdict(list)
-    for r in _read_tsv(onet_dir / "Sample of Reported Titles.txt"):
+    for r in read_tsv(onet_dir / "Sample of Reported Titles.txt"):
         reported[r["O*NET-SOC Code"]].append(r["Reported Job Title"].strip())
     related: dict[str, dict[str, str]] = defaultdict(dict)
-    for r in _read_tsv(onet_dir / "Related Occupations.txt"):
+    for r in read_tsv(onet_dir / "Related Occupations.txt"):
         related[r["O*NET-SOC Code"]][r["Related O*NET-SOC Code"]] = r["Relatedness Tier"]
 
     def usable(code: str) -> bool:

@@ -21,13 +21,10 @@ O*NET 29.2 Database by the U.S. Department of Labor, Employment and Training Adm
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
 import hashlib
 import json
 import random
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +32,7 @@ from app.domain.schemas import Job, Location, Member
 from training.data.benchmark_sets import DEFAULT_ONET_DIR, ONET_ATTRIBUTION
 from training.data.esco_subset import MAX_TITLE_CHARS
 from training.data.generalisation import ONET_GRADES
+from training.data.onet_titles import read_tsv
 from training.errors import TrainingError
 
 RELATEDNESS = "relatedness.jsonl"
@@ -68,23 +66,17 @@ class _Occupation:
         return self.tasks[1::2]
 
 
-def _rows(path: Path) -> Iterable[dict[str, str]]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", newline="") as fh:
-        yield from csv.DictReader(fh, delimiter="\t")
-
-
 def load_onet(onet_dir: Path) -> dict[str, _Occupation]:
     """O*NET occupations with enough alternate titles and task statements to describe jobs."""
     if not (onet_dir / "Occupation Data.txt").is_file():
         raise TrainingError(f"no 'Occupation Data.txt' in {onet_dir} (the O*NET tables, see shared/data/onet)")
     found = {
         r["O*NET-SOC Code"]: _Occupation(r["O*NET-SOC Code"], r["Title"], [], [], [], [], {})
-        for r in _rows(onet_dir / "Occupation Data.txt")
+        for r in read_tsv(onet_dir / "Occupation Data.txt")
     }
 
     def add(table: str, column: str, field: str) -> None:
-        for r in _rows(onet_dir / table):
+        for r in read_tsv(onet_dir / table):
             values = getattr(found.get(r["O*NET-SOC Code"]), field, None)
             text = " ".join(r[column].split())
             if values is not None and text and text not in values:
@@ -94,7 +86,7 @@ def load_onet(onet_dir: Path) -> dict[str, _Occupation]:
     add("Sample of Reported Titles.txt", "Reported Job Title", "reported")
     add("Task Statements.txt.gz", "Task", "tasks")
     add("Technology Skills.txt.gz", "Example", "tools")
-    for r in _rows(onet_dir / "Related Occupations.txt"):
+    for r in read_tsv(onet_dir / "Related Occupations.txt"):
         if r["O*NET-SOC Code"] in found:
             found[r["O*NET-SOC Code"]].related[r["Related O*NET-SOC Code"]] = r["Relatedness Tier"]
     for occ in found.values():
