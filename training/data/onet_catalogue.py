@@ -163,6 +163,8 @@ def build(onet_dir: Path, train_members: int, heldout_members: int, seed: int = 
             and jobs_of[part].get(code)
             and any(t == "Primary-Short" and jobs_of[part].get(c) for c, t in occ.related.items())
         ]
+        if not eligible:
+            raise TrainingError(f"{onet_dir}: no O*NET occupation with reported titles and related jobs for {part}/")
         for n in range(count):
             code = eligible[(n * 7) % len(eligible)]
             headline = headlines[code][(n // len(eligible)) % len(headlines[code])]
