@@ -76,18 +76,18 @@ def function_match(
     return OTHER_FAMILY
 
 
-def _blocker(ok: bool, enabled: bool) -> str:
-    return "pass" if ok else "blocker" if enabled else "skipped"
+def _blocker(enabled: bool) -> str:
+    return "blocker" if enabled else "skipped"
 
 
 def rule_verdict(member: MemberFacts, job: JobFacts, policy: Policy) -> RuleVerdict:
     """The policy's rules on one pair's facts, heaviest first (see training/policy/POLICY.md)."""
     authorized = job.country in member.authorized
-    authorization = _blocker(authorized or job.visa_sponsorship, policy.block_on_authorization)
+    authorization = "pass" if authorized or job.visa_sponsorship else _blocker(policy.block_on_authorization)
     # A remote job's country is where it may be done from.
     present = member.country == job.country and (job.remote or bool(member.places & job.places))
     location_ok = present or member.open_to_relocation
-    location = _blocker(location_ok, policy.block_on_location)
+    location = "pass" if location_ok else _blocker(policy.block_on_location)
     blocked = authorization == "blocker" or location == "blocker"
     function = function_match(member.occupation, member.family, job.occupation, job.family)
     if job.skills:
@@ -127,21 +127,21 @@ def rule_verdict(member: MemberFacts, job: JobFacts, policy: Policy) -> RuleVerd
     if member.prefers_remote and job.onsite:
         workplace, grade = "penalty", grade - policy.remote_preference_onsite_penalty
     grade = 0 if blocked else max(0, min(grade, cap))
-    return RuleVerdict(
-        authorized=authorized,
-        authorization=authorization,
-        present=present,
-        location_ok=location_ok,
-        location=location,
-        blocked=blocked,
-        function=function,
-        covered=covered,
-        coverage=coverage,
-        base_grade=base,
-        seniority=seniority,
-        salary=salary,
-        workplace=workplace,
-        grade=grade,
+    return RuleVerdict(  # positional: this runs for every candidate of every request
+        authorized,
+        authorization,
+        present,
+        location_ok,
+        location,
+        blocked,
+        function,
+        covered,
+        coverage,
+        base,
+        seniority,
+        salary,
+        workplace,
+        grade,
     )
 
 
