@@ -22,7 +22,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -41,7 +41,7 @@ from app.domain.schemas import (
 from app.domain.skills import SkillLexicon, default_lexicon
 
 if TYPE_CHECKING:
-    from app.domain.canonical import FieldCanonicalizer
+    from app.domain.canonical import CanonicalView, FieldCanonicalizer
 
 FEATURES_VERSION = 2
 MEMBER_TEXT_CHARS = 320
@@ -215,11 +215,12 @@ def _place_keys(place: str) -> frozenset[str]:
     return place_keys(place)
 
 
-def job_facts(job: Job, lexicon: SkillLexicon | None = None) -> JobFacts:
-    """The job side of the match features."""
+def job_facts(job: Job, lexicon: SkillLexicon | None = None, view: CanonicalView | None = None) -> JobFacts:
+    """The job side of the match features. ``view`` (occupation, family, required skills) defaults to the
+    canonicaliser's reading of the fields; the judge passes its own (latent truth on generated data)."""
     lexicon = lexicon or default_lexicon()
     salary = job.salary
-    view = default_canonicalizer().job_view(job)
+    view = view if view is not None else default_canonicalizer().job_view(job)
     return JobFacts(
         country=job.location.country,
         city=normalize_city(job.location.city),
@@ -239,12 +240,17 @@ def job_facts(job: Job, lexicon: SkillLexicon | None = None) -> JobFacts:
     )
 
 
-def member_facts(member: Member, lexicon: SkillLexicon | None = None) -> MemberFacts:
-    """The member side of the match features."""
-    lexicon = lexicon or default_lexicon()
+def member_facts(member: Member, lexicon: SkillLexicon | None = None, view: CanonicalView | None = None) -> MemberFacts:
+    """The member side of the match features. ``view`` (occupation, family, skills) defaults to the
+    canonicaliser's reading of the fields (skills through ``lexicon``); the judge passes its own
+    (latent truth on generated data)."""
     minimum = member.min_salary
-    canonicalizer = default_canonicalizer()
-    view = canonicalizer.member_view(member)
+    if view is None:
+        lexicon = lexicon or default_lexicon()
+        canonicalizer = default_canonicalizer()
+        view = canonicalizer.member_view(member)
+        if lexicon is not canonicalizer.lexicon:
+            view = replace(view, skills=member_skill_ids(member, lexicon))
     return MemberFacts(
         country=member.location.country,
         city=normalize_city(member.location.city),
@@ -254,7 +260,7 @@ def member_facts(member: Member, lexicon: SkillLexicon | None = None) -> MemberF
         seniority=member.seniority.level if member.seniority is not None else None,
         min_salary_currency=minimum.currency if minimum is not None else None,
         min_salary_annual=annual_amount(minimum.amount, minimum.period) if minimum is not None else 0.0,
-        skills=view.skills if lexicon is canonicalizer.lexicon else member_skill_ids(member, lexicon),
+        skills=view.skills,
         years=member.years_experience,
         places=_place_keys(member.location.city),
         occupation=view.occupation,

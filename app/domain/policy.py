@@ -21,7 +21,7 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class Policy:
-    """The numbers of the product policy; the rule logic lives in judge.py."""
+    """The numbers of the product policy; the rule logic lives in rule_features.py (``rule_verdict``)."""
 
     name: str
     version: str

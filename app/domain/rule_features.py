@@ -8,8 +8,10 @@ where the rules are and only has to learn what they miss (phrasings they cannot 
 members engage with beyond the policy). Computed from ``MemberFacts`` / ``JobFacts`` (resolved once
 per member and once per job, which the service caches), never from the generator's latent truth.
 
-``rule_verdict`` applies the rules exactly as the judge does; a test holds the two to the same
-grade on every pair of a generated dataset. ``RULE_FEATURE_NAMES`` fixes the features' order.
+``rule_verdict`` is the one implementation of the policy's rules: the judge builds the same facts
+from its canonical views (``member_facts`` / ``job_facts`` with ``view=``) and takes its grade and
+every rule's effect from here, adding only the explanations. ``RULE_FEATURE_NAMES`` fixes the
+features' order.
 """
 
 from __future__ import annotations
@@ -43,15 +45,23 @@ SAME_OCCUPATION, SAME_FAMILY, OTHER_FAMILY = "same_occupation", "same_family", "
 
 @dataclass(frozen=True, slots=True)
 class RuleVerdict:
-    """What each rule of the policy decides for one pair, and the grade that follows."""
+    """What each rule of the policy decides for one pair, and the grade that follows. A rule's effect
+    is 'pass', 'blocker', 'penalty', 'cap' or 'skipped' ('skipped': a fact is unknown on one side, or
+    the policy disabled the blocker)."""
 
+    authorized: bool  # the member may work in the job's country (without a sponsored visa)
+    authorization: str  # 'pass', 'blocker' or 'skipped'
     present: bool
     location_ok: bool
+    location: str  # 'pass', 'blocker' or 'skipped'
     blocked: bool
     function: str  # SAME_OCCUPATION, SAME_FAMILY or OTHER_FAMILY
+    covered: int  # required skills the member has
     coverage: float
     base_grade: int
     seniority: str  # 'pass', 'penalty', 'cap' or 'skipped'
+    salary: str  # 'pass', 'penalty' or 'skipped'
+    workplace: str  # 'pass' or 'penalty'
     grade: int
 
 
@@ -66,17 +76,25 @@ def function_match(
     return OTHER_FAMILY
 
 
+def _blocker(enabled: bool) -> str:
+    return "blocker" if enabled else "skipped"
+
+
 def rule_verdict(member: MemberFacts, job: JobFacts, policy: Policy) -> RuleVerdict:
-    """The policy's rules on one pair's facts, in the judge's order and with its arithmetic."""
-    eligible = job.country in member.authorized or job.visa_sponsorship
+    """The policy's rules on one pair's facts, heaviest first (see training/policy/POLICY.md)."""
+    authorized = job.country in member.authorized
+    authorization = "pass" if authorized or job.visa_sponsorship else _blocker(policy.block_on_authorization)
+    # A remote job's country is where it may be done from.
     present = member.country == job.country and (job.remote or bool(member.places & job.places))
     location_ok = present or member.open_to_relocation
-    blocked = (policy.block_on_authorization and not eligible) or (policy.block_on_location and not location_ok)
+    location = "pass" if location_ok else _blocker(policy.block_on_location)
+    blocked = authorization == "blocker" or location == "blocker"
     function = function_match(member.occupation, member.family, job.occupation, job.family)
     if job.skills:
-        coverage = len(job.skills & member.skills) / len(job.skills)
+        covered = len(job.skills & member.skills)
+        coverage = covered / len(job.skills)
     else:
-        coverage = policy.coverage_without_requirements
+        covered, coverage = 0, policy.coverage_without_requirements
     table = (
         policy.same_occupation
         if function == SAME_OCCUPATION
@@ -99,13 +117,32 @@ def rule_verdict(member: MemberFacts, job: JobFacts, policy: Policy) -> RuleVerd
             seniority, grade = "penalty", grade - policy.seniority_penalty
         else:
             seniority = "pass"
-    comparable = job.salary_currency is not None and job.salary_currency == member.min_salary_currency
-    if comparable and job.salary_max_annual < member.min_salary_annual:
-        grade -= policy.salary_penalty
+    # Pay is compared per year and only in the same currency (no conversion).
+    salary = "skipped"
+    if job.salary_currency is not None and job.salary_currency == member.min_salary_currency:
+        salary = "pass"
+        if job.salary_max_annual < member.min_salary_annual:
+            salary, grade = "penalty", grade - policy.salary_penalty
+    workplace = "pass"
     if member.prefers_remote and job.onsite:
-        grade -= policy.remote_preference_onsite_penalty
+        workplace, grade = "penalty", grade - policy.remote_preference_onsite_penalty
     grade = 0 if blocked else max(0, min(grade, cap))
-    return RuleVerdict(present, location_ok, blocked, function, coverage, base, seniority, grade)
+    return RuleVerdict(  # positional: this runs for every candidate of every request
+        authorized,
+        authorization,
+        present,
+        location_ok,
+        location,
+        blocked,
+        function,
+        covered,
+        coverage,
+        base,
+        seniority,
+        salary,
+        workplace,
+        grade,
+    )
 
 
 def rule_features(member: MemberFacts, job: JobFacts, policy: Policy) -> list[float]:

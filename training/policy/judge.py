@@ -4,6 +4,10 @@ It is our stand-in for a large policy-tuned model. It needs, besides the schema 
 *canonical view* (occupation, family, canonical skills). On generated data that view is the latent
 truth the generator knows; on users' own data it comes from app/domain/canonical.py. Everything else
 (locations, authorisation, levels, pay, workplace) is read from the schema fields exactly.
+
+The rules themselves live once, in app/domain/rule_features.py (``rule_verdict``, which also gives the
+service's students their rule features): the judge resolves both sides' facts with its views, takes
+the grade and every rule's effect from there, and writes the explanation of each.
 """
 
 from __future__ import annotations
@@ -11,15 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.domain.canonical import CanonicalView
-from app.domain.featurize import annual_amount
-from app.domain.places import same_place
-from app.domain.rule_features import OTHER_FAMILY, SAME_FAMILY, SAME_OCCUPATION
-from app.domain.rule_features import function_match as match_functions
-from app.domain.schemas import Job, Member, WorkplacePreference, WorkplaceType
+from app.domain.featurize import JobFacts, MemberFacts, job_facts, member_facts
+from app.domain.rule_features import OTHER_FAMILY, SAME_FAMILY, SAME_OCCUPATION, RuleVerdict, rule_verdict
+from app.domain.schemas import Job, Member, WorkplaceType
 from training.policy.policy import Policy, default_policy
 
 RULES = ("work_authorization", "location", "function", "skills", "seniority", "salary", "workplace")
-# The rules as model input (app/domain/rule_features.py) share the function match and its names.
+# The judge's function names are the rules' (app/domain/rule_features.py).
 FUNCTION_SAME_OCCUPATION, FUNCTION_SAME_FAMILY, FUNCTION_OTHER_FAMILY = SAME_OCCUPATION, SAME_FAMILY, OTHER_FAMILY
 
 
@@ -55,15 +57,6 @@ class Judgement:
         }
 
 
-def _band(table: tuple[tuple[float, int], ...], coverage: float) -> int:
-    return next(grade for minimum, grade in table if coverage >= minimum)
-
-
-def function_match(member: CanonicalView, job: CanonicalView) -> str:
-    """same_occupation, same_family or other_family (unrecognised counts as other family)."""
-    return match_functions(member.occupation, member.family, job.occupation, job.family)
-
-
 def judge(
     member: Member,
     job: Job,
@@ -73,104 +66,87 @@ def judge(
 ) -> Judgement:
     """Grade one pair under the policy and explain each rule."""
     policy = policy or default_policy()
-    rules: dict[str, RuleOutcome] = {}
-    blocked = False
+    member_side, job_side = member_facts(member, view=member_view), job_facts(job, view=job_view)
+    verdict = rule_verdict(member_side, job_side, policy)
+    rules = {
+        "work_authorization": _authorization(verdict, job),
+        "location": _location(verdict, member, job),
+        "function": RuleOutcome(
+            "base", f"{verdict.function.replace('_', ' ')} ({member_view.occupation} vs {job_view.occupation})"
+        ),
+        "skills": _skills(verdict, job_side),
+        "seniority": _seniority(verdict, member, job, policy),
+        "salary": _salary(verdict, member_side, job_side, policy),
+        "workplace": _workplace(verdict, member, job, policy),
+    }
+    return Judgement(verdict.grade, policy.grade_names[verdict.grade], rules, verdict.function, verdict.coverage)
 
-    # Rule 1a: work authorisation.
+
+# The explanations: each rule's effect is the verdict's; the words say why, from the schema fields.
+_BLOCKER_DISABLED = RuleOutcome("skipped", "blocker disabled by policy")
+
+
+def _authorization(verdict: RuleVerdict, job: Job) -> RuleOutcome:
     country = job.location.country
-    if country in member.authorized_countries():
-        rules["work_authorization"] = RuleOutcome("pass", f"authorised to work in {country}")
-    elif job.visa_sponsorship:
-        rules["work_authorization"] = RuleOutcome("pass", f"not authorised in {country}, but the job sponsors visas")
-    elif policy.block_on_authorization:
-        blocked = True
-        rules["work_authorization"] = RuleOutcome("blocker", f"not authorised to work in {country} and no sponsorship")
-    else:
-        rules["work_authorization"] = RuleOutcome("skipped", "blocker disabled by policy")
+    if verdict.authorization == "pass":
+        if verdict.authorized:
+            return RuleOutcome("pass", f"authorised to work in {country}")
+        return RuleOutcome("pass", f"not authorised in {country}, but the job sponsors visas")
+    if verdict.authorization == "blocker":
+        return RuleOutcome("blocker", f"not authorised to work in {country} and no sponsorship")
+    return _BLOCKER_DISABLED
 
-    # Rule 1b: location. A remote job's country is where it may be done from.
-    home = member.location
-    if job.workplace_type is WorkplaceType.remote:
-        present = home.country == country
+
+def _location(verdict: RuleVerdict, member: Member, job: Job) -> RuleOutcome:
+    country, home = job.location.country, member.location
+    if job.workplace_type is WorkplaceType.remote:  # a remote job's country is where it may be done from
         where = f"remote from {country}"
     else:
-        present = home.country == country and same_place(home.city, job.location.city)
         where = f"{job.workplace_type.value} in {job.location.city or '?'}, {country}"
-    if present:
-        rules["location"] = RuleOutcome("pass", f"{where}; member lives there")
-    elif member.open_to_relocation:
-        rules["location"] = RuleOutcome("pass", f"{where}; member is open to relocation")
-    elif policy.block_on_location:
-        blocked = True
-        rules["location"] = RuleOutcome(
+    if verdict.location == "pass":
+        why = "member lives there" if verdict.present else "member is open to relocation"
+        return RuleOutcome("pass", f"{where}; {why}")
+    if verdict.location == "blocker":
+        return RuleOutcome(
             "blocker", f"{where}; member lives in {home.city or '?'}, {home.country} and will not relocate"
         )
-    else:
-        rules["location"] = RuleOutcome("skipped", "blocker disabled by policy")
+    return _BLOCKER_DISABLED
 
-    # Rules 2 and 3: function and required-skill coverage give the base grade.
-    function = function_match(member_view, job_view)
-    if job_view.skills:
-        covered = job_view.skills & member_view.skills
-        coverage = len(covered) / len(job_view.skills)
-        skills_detail = f"{len(covered)}/{len(job_view.skills)} required skills covered"
-    else:
-        coverage = policy.coverage_without_requirements
-        skills_detail = f"job lists no requirements; coverage taken as {coverage:g}"
-    table = {
-        FUNCTION_SAME_OCCUPATION: policy.same_occupation,
-        FUNCTION_SAME_FAMILY: policy.same_family,
-        FUNCTION_OTHER_FAMILY: policy.other_family,
-    }[function]
-    grade = _band(table, coverage)
-    rules["function"] = RuleOutcome(
-        "base", f"{function.replace('_', ' ')} ({member_view.occupation} vs {job_view.occupation})"
-    )
-    rules["skills"] = RuleOutcome("base", f"{skills_detail} -> base grade {grade}", grade)
-    cap = policy.other_family_cap if function == FUNCTION_OTHER_FAMILY else 4
 
-    # Rule 4: seniority.
+def _skills(verdict: RuleVerdict, job: JobFacts) -> RuleOutcome:
+    if job.skills:
+        detail = f"{verdict.covered}/{len(job.skills)} required skills covered"
+    else:
+        detail = f"job lists no requirements; coverage taken as {verdict.coverage:g}"
+    return RuleOutcome("base", f"{detail} -> base grade {verdict.base_grade}", verdict.base_grade)
+
+
+def _seniority(verdict: RuleVerdict, member: Member, job: Job, policy: Policy) -> RuleOutcome:
     if member.seniority is None or job.seniority is None:
-        rules["seniority"] = RuleOutcome("skipped", "level unknown on one side")
-    else:
-        gap = abs(job.seniority.level - member.seniority.level)
-        levels = f"{member.seniority.value} vs {job.seniority.value}: {gap} level(s) apart"
-        if gap >= policy.seniority_cap_gap:
-            cap = min(cap, policy.seniority_cap)
-            rules["seniority"] = RuleOutcome("cap", f"{levels}; grade capped at {policy.seniority_cap}")
-        elif gap > policy.seniority_free_gap:
-            grade -= policy.seniority_penalty
-            rules["seniority"] = RuleOutcome("penalty", levels, -policy.seniority_penalty)
-        else:
-            rules["seniority"] = RuleOutcome("pass", levels)
+        return RuleOutcome("skipped", "level unknown on one side")
+    gap = abs(job.seniority.level - member.seniority.level)
+    levels = f"{member.seniority.value} vs {job.seniority.value}: {gap} level(s) apart"
+    if verdict.seniority == "cap":
+        return RuleOutcome("cap", f"{levels}; grade capped at {policy.seniority_cap}")
+    if verdict.seniority == "penalty":
+        return RuleOutcome("penalty", levels, -policy.seniority_penalty)
+    return RuleOutcome("pass", levels)
 
-    # Rule 5: salary, compared per year in the same currency.
-    if job.salary is None or member.min_salary is None:
-        rules["salary"] = RuleOutcome("skipped", "salary not stated on one side")
-    elif job.salary.currency != member.min_salary.currency:
-        rules["salary"] = RuleOutcome(
-            "skipped", f"currencies differ ({job.salary.currency} vs {member.min_salary.currency})"
-        )
-    else:
-        job_max = annual_amount(job.salary.max, job.salary.period)
-        member_min = annual_amount(member.min_salary.amount, member.min_salary.period)
-        amounts = f"job max {job_max:,.0f} vs member min {member_min:,.0f} {job.salary.currency}/year"
-        if job_max < member_min:
-            grade -= policy.salary_penalty
-            rules["salary"] = RuleOutcome("penalty", amounts, -policy.salary_penalty)
-        else:
-            rules["salary"] = RuleOutcome("pass", amounts)
 
-    # Rule 6: workplace preference.
-    if member.workplace_preference is WorkplacePreference.remote and job.workplace_type is WorkplaceType.onsite:
-        grade -= policy.remote_preference_onsite_penalty
-        rules["workplace"] = RuleOutcome(
-            "penalty", "member prefers remote, job is on-site", -policy.remote_preference_onsite_penalty
-        )
-    else:
-        rules["workplace"] = RuleOutcome(
-            "pass", f"prefers {member.workplace_preference.value}, job is {job.workplace_type.value}"
-        )
+def _salary(verdict: RuleVerdict, member: MemberFacts, job: JobFacts, policy: Policy) -> RuleOutcome:
+    if verdict.salary == "skipped":
+        if job.salary_currency is None or member.min_salary_currency is None:
+            return RuleOutcome("skipped", "salary not stated on one side")
+        return RuleOutcome("skipped", f"currencies differ ({job.salary_currency} vs {member.min_salary_currency})")
+    amounts = (
+        f"job max {job.salary_max_annual:,.0f} vs member min {member.min_salary_annual:,.0f} {job.salary_currency}/year"
+    )
+    if verdict.salary == "penalty":
+        return RuleOutcome("penalty", amounts, -policy.salary_penalty)
+    return RuleOutcome("pass", amounts)
 
-    grade = 0 if blocked else max(0, min(grade, cap))
-    return Judgement(grade, policy.grade_names[grade], rules, function, coverage)
+
+def _workplace(verdict: RuleVerdict, member: Member, job: Job, policy: Policy) -> RuleOutcome:
+    if verdict.workplace == "penalty":
+        return RuleOutcome("penalty", "member prefers remote, job is on-site", -policy.remote_preference_onsite_penalty)
+    return RuleOutcome("pass", f"prefers {member.workplace_preference.value}, job is {job.workplace_type.value}")

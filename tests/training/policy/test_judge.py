@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.conftest import make_job, make_member
-from training.policy.judge import RULES, CanonicalView, judge
+from training.policy.judge import RULES, CanonicalView, RuleOutcome, judge
 from training.policy.policy import DEFAULT_POLICY_PATH, PolicyError, default_policy, load_policy
 
 DEV, DATA_SCIENTIST, COOK = "2512.4", "2511.4", "5120.1"
@@ -40,6 +42,19 @@ def test_not_authorised_without_sponsorship_is_bad():
 def test_sponsorship_lifts_the_authorisation_blocker():
     job = make_job(location={"country": "US", "city": "Austin"}, workplace_type="onsite", visa_sponsorship=True)
     assert grade(make_member(open_to_relocation=True), job) == 4
+    rules = judge(make_member(open_to_relocation=True), job, MEMBER_VIEW, job_view()).rules
+    assert rules["work_authorization"].detail == "not authorised in US, but the job sponsors visas"
+    assert rules["location"].detail == "onsite in Austin, US; member is open to relocation"
+
+
+def test_a_blocker_the_policy_disables_is_explained_as_skipped():
+    relaxed = replace(default_policy(), block_on_authorization=False, block_on_location=False)
+    verdict = judge(
+        make_member(), make_job(location={"country": "US", "city": "Austin"}), MEMBER_VIEW, job_view(), relaxed
+    )
+    assert verdict.grade == 4
+    for rule in ("work_authorization", "location"):
+        assert verdict.rules[rule] == RuleOutcome("skipped", "blocker disabled by policy")
 
 
 def test_onsite_elsewhere_without_relocation_is_bad():
