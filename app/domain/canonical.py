@@ -110,7 +110,9 @@ class FieldCanonicalizer:
         counts = Counter(self._skill_family[s] for s in skills if s in self._skill_family)
         if not counts:
             return None
-        family, count = counts.most_common(1)[0]
+        # Ties go to the family named first: the skills are a set, so their order (and
+        # Counter.most_common's on ties) would follow the process's string hash seed.
+        family, count = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         return family if count >= 2 else None
 
     # ---- views -------------------------------------------------------------------------------
