@@ -95,10 +95,17 @@ class CrossEncoderTeacher(nn.Module):
         assert self.seen is not None, "only a position-aware engagement teacher has seen_logit"
         return self.seen(position_bucket(positions)).squeeze(-1)
 
-    def forward(self, input_ids, attention_mask, token_type_ids, features) -> torch.Tensor:
+    def pool(self, input_ids, attention_mask, token_type_ids) -> torch.Tensor:
+        """The encoder's mean-pooled output of each (member, job) pair [n, width]."""
         hidden = self.encoder(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
         ).last_hidden_state
-        pooled = mean_pool(hidden, attention_mask)
+        return mean_pool(hidden, attention_mask)
+
+    def score(self, pooled: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        """Logits from pooled pair embeddings and match features: everything above the encoder."""
         out = self.head(torch.cat([pooled, self.features(features)], dim=-1))
         return out.squeeze(-1) if self.prior is None else out + self.prior(features)
+
+    def forward(self, input_ids, attention_mask, token_type_ids, features) -> torch.Tensor:
+        return self.score(self.pool(input_ids, attention_mask, token_type_ids), features)

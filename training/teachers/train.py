@@ -31,9 +31,9 @@ from training.data.dataset import load_dataset
 from training.data.lists import CandidateList, load_lists
 from training.errors import TrainingError
 from training.evaluation.metrics import ndcg_at_k, roc_auc
-from training.teachers import losses
 from training.teachers.batches import encode, predict
 from training.teachers.encoder import load_encoder
+from training.teachers.head_stage import teacher_loss, train_head
 from training.teachers.model import KINDS, CrossEncoderTeacher
 
 CHECKPOINT = "model.pt"
@@ -68,26 +68,6 @@ def _steps(lists: list[CandidateList], cfg: TeacherConfig, kind: str, epoch: int
         ]
     rng.shuffle(steps)
     return steps
-
-
-def _loss(
-    model,
-    kind: str,
-    batch: dict,
-    grades: torch.Tensor,
-    positive: torch.Tensor,
-    positions: torch.Tensor,
-    cfg: TeacherConfig,
-) -> torch.Tensor:
-    logits = model(**batch)
-    if kind == "engagement":
-        if not cfg.position_aware:
-            return losses.masked_bce(logits, positive)
-        core = model.module if hasattr(model, "module") else model
-        return losses.position_aware_bce(logits, core.seen_logit(positions), positive)
-    pointwise = losses.soft_label_kl(logits, losses.soft_grade_targets(grades, cfg.label_sigma))
-    listwise = losses.listnet(losses.expected_grade(logits), grades.float())
-    return pointwise + cfg.listwise_weight * listwise
 
 
 def validate(model, tokenizer, lists: list[CandidateList], kind: str, cfg: TeacherConfig) -> dict:
@@ -177,6 +157,7 @@ def train_teacher(
     tokenizer, encoder, encoder_card = load_encoder(cfg.layers)
     model = CrossEncoderTeacher(encoder, kind, position_aware=cfg.position_aware)
     warm_start = _warm_start(model, kind, out_dir, cfg)
+    head_stage = train_head(model, lists, kind, tokenizer, cfg) if cfg.head_epochs else None
     trained = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     optimizer = torch.optim.AdamW(
@@ -201,7 +182,7 @@ def train_teacher(
             grades = torch.from_numpy(candidate_list.grades[idx])
             positive = torch.from_numpy(candidate_list.positive[idx].astype(np.float32))
             positions = torch.from_numpy(candidate_list.positions[idx])
-            loss = _loss(trained, kind, batch, grades, positive, positions, cfg)
+            loss = teacher_loss(trained, kind, trained(**batch), grades, positive, positions, cfg)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -231,6 +212,7 @@ def train_teacher(
             "config": cfg.model_dump(mode="json"),
             "data": {"dataset": str(data_dir), "train_lists": len(lists), "steps": done * world, "world_size": world},
             "initialised_from": warm_start,
+            "head_stage": head_stage,
             "loss_first_20": float(np.mean(history[:20])) if history else None,
             "loss_last_20": float(np.mean(history[-20:])) if history else None,
             "metrics": validate(model, tokenizer, val_lists, kind, cfg),
