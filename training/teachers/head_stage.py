@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import distributed as dist
 
+from app.domain.featurize import FEATURE_NAMES
 from training.config import TeacherConfig
 from training.data.lists import CandidateList
 from training.teachers import losses
@@ -48,23 +49,35 @@ def teacher_loss(
     return pointwise + cfg.listwise_weight * listwise
 
 
-def pair_embeddings(model, tokenizer, lists: list[CandidateList], cfg: TeacherConfig, batch_size: int = 64):
-    """(pooled [n, width], features [n, 38]) float32 arrays for every candidate of each list, the
-    encoder frozen (forward only). Under DDP each process encodes lists[rank::world] and every
-    process gets them all."""
+def learnable(candidate_list: CandidateList, kind: str) -> np.ndarray:
+    """Indices of the candidates ``kind`` learns from: all for relevance, those with a recorded
+    action for engagement."""
+    keep = np.arange(len(candidate_list))
+    return keep if kind == "relevance" else keep[~np.isnan(candidate_list.positive)]
+
+
+def pair_embeddings(
+    model, tokenizer, lists: list[CandidateList], kind: str, cfg: TeacherConfig, batch_size: int = 64
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(candidate indices, pooled [n, width], features [n, 38]) of every candidate each list teaches
+    ``kind`` (see ``learnable``), the encoder frozen (forward only). Under DDP each process encodes
+    lists[rank::world] and every process gets them all."""
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
-    mine: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    mine: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     was_training = model.training
     model.eval()  # no dropout in the frozen encoder's features
     with torch.inference_mode():
         for i in range(rank, len(lists), world):
-            pooled, features = [], []
-            jobs = lists[i].jobs
+            # Empty starts: an engagement list may have no recorded action.
+            pooled = [np.zeros((0, model.encoder.config.hidden_size), np.float32)]
+            features = [np.zeros((0, len(FEATURE_NAMES)), np.float32)]
+            keep = learnable(lists[i], kind)
+            jobs = [lists[i].jobs[j] for j in keep]
             for start in range(0, len(jobs), batch_size):
                 batch = encode(tokenizer, lists[i].member, jobs[start : start + batch_size], cfg.max_length)
                 features.append(batch.pop("features").numpy())
                 pooled.append(model.pool(**batch).numpy())
-            mine[i] = (np.concatenate(pooled), np.concatenate(features))
+            mine[i] = (keep, np.concatenate(pooled), np.concatenate(features))
     model.train(was_training)
     if world > 1:
         gathered: list = [None] * world
@@ -77,7 +90,7 @@ def train_head(model, lists: list[CandidateList], kind: str, tokenizer, cfg: Tea
     """Train everything above the encoder for ``cfg.head_epochs`` epochs over the frozen encoder's
     cached pair embeddings (one step per list, all its candidates). Returns the card's record."""
     started = time.perf_counter()
-    cache = pair_embeddings(model, tokenizer, lists, cfg)
+    cache = pair_embeddings(model, tokenizer, lists, kind, cfg)
     encode_seconds = time.perf_counter() - started
     params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     optimizer = torch.optim.AdamW(params, lr=cfg.head_stage_lr, weight_decay=cfg.weight_decay)
@@ -94,7 +107,7 @@ def train_head(model, lists: list[CandidateList], kind: str, tokenizer, cfg: Tea
         torch.set_num_threads(threads)
     return {
         "epochs": cfg.head_epochs,
-        "pairs": int(sum(len(pooled) for pooled, _ in cache)),
+        "pairs": int(sum(len(keep) for keep, _, _ in cache)),
         "lr": cfg.head_stage_lr,
         "loss_first_epoch": epoch_losses[0] if epoch_losses else None,
         "loss_last_epoch": epoch_losses[-1] if epoch_losses else None,
@@ -109,16 +122,13 @@ def _head_epoch(model, lists, kind, cache, optimizer, params, rng, cfg: TeacherC
     """One pass over the lists in a fresh order, a step per list; the mean loss."""
     total, steps = 0.0, 0
     for i in rng.sample(range(len(lists)), len(lists)):
-        keep = np.arange(len(lists[i]))
-        if kind == "engagement":
-            keep = keep[~np.isnan(lists[i].positive)]
+        keep, pooled, features = cache[i]
         if len(keep) < 2:
             continue
-        pooled, features = (torch.from_numpy(a[keep]) for a in cache[i])
         loss = teacher_loss(
             model,
             kind,
-            model.score(pooled, features),
+            model.score(torch.from_numpy(pooled), torch.from_numpy(features)),
             torch.from_numpy(lists[i].grades[keep]),
             torch.from_numpy(lists[i].positive[keep].astype(np.float32)),
             torch.from_numpy(lists[i].positions[keep]),

@@ -34,7 +34,7 @@ def _mean_loss(model, lists, cache, cfg) -> float:
                 torch.from_numpy(lst.positions),
                 cfg,
             ).item()
-            for lst, (pooled, features) in zip(lists, cache, strict=True)
+            for lst, (_, pooled, features) in zip(lists, cache, strict=True)
         ]
     return float(np.mean(values))
 
@@ -45,8 +45,8 @@ def test_the_head_stage_lowers_the_training_loss_and_leaves_the_encoder_alone(ti
     tokenizer, encoder, _ = load_encoder(cfg.layers)
     model = CrossEncoderTeacher(encoder, "relevance")
     encoder_before = {k: v.clone() for k, v in model.encoder.state_dict().items()}
-    cache = pair_embeddings(model, tokenizer, lists, cfg)
-    assert [len(pooled) for pooled, _ in cache] == [len(lst) for lst in lists]  # every candidate, not a sample
+    cache = pair_embeddings(model, tokenizer, lists, "relevance", cfg)
+    assert [len(pooled) for _, pooled, _ in cache] == [len(lst) for lst in lists]  # every candidate, not a sample
     before = _mean_loss(model, lists, cache, cfg)
 
     record = train_head(model, lists, "relevance", tokenizer, cfg)
