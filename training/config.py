@@ -19,7 +19,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 from training.errors import TrainingError
 
@@ -73,6 +73,11 @@ class TeacherConfig(_Section):
     max_list: int = Field(default=40, ge=2, description="candidates sampled per list per epoch")
     chunk: int = Field(
         default=20, ge=2, description="pairs per optimiser step (a slice of one list: the listwise unit)"
+    )
+    feature_layers: tuple[PositiveInt, ...] = Field(
+        default=(64,),
+        min_length=1,
+        description="widths of the match-feature MLP under the head (the student's: [64, 32])",
     )
     head_epochs: int = Field(
         default=0, ge=0, description="epochs of the head over the frozen encoder's pair embeddings first (0 = none)"

@@ -101,7 +101,8 @@ def _warm_start(model: CrossEncoderTeacher, kind: str, out_dir: Path, cfg: Teach
     if kind != "engagement" or not cfg.engagement_warm_start or not source.is_file():
         return PRETRAINED
     relevance_card = json.loads((source.parent / CARD).read_text(encoding="utf-8"))
-    if relevance_card["config"]["layers"] != cfg.layers:
+    source_cfg = relevance_card["config"]
+    if (source_cfg["layers"], tuple(source_cfg.get("feature_layers", (64,)))) != (cfg.layers, cfg.feature_layers):
         return PRETRAINED
     state = {k: v for k, v in torch.load(source, map_location="cpu").items() if not k.startswith("prior.")}
     contrast = torch.arange(5, dtype=torch.float32) - 2.0
@@ -155,7 +156,9 @@ def train_teacher(
     if reason is not None:
         return _skip(kind, data_dir, out_dir, reason, len(lists)) if rank == 0 else {}
     tokenizer, encoder, encoder_card = load_encoder(cfg.layers)
-    model = CrossEncoderTeacher(encoder, kind, position_aware=cfg.position_aware)
+    model = CrossEncoderTeacher(
+        encoder, kind, position_aware=cfg.position_aware, feature_layers=tuple(cfg.feature_layers)
+    )
     warm_start = _warm_start(model, kind, out_dir, cfg)
     head_stage = train_head(model, lists, kind, tokenizer, cfg) if cfg.head_epochs else None
     trained = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
@@ -236,7 +239,13 @@ def load_teacher(out_dir: Path):
     if card.get("skipped"):
         return None, None, card
     tokenizer, encoder, _ = load_encoder(card["config"]["layers"])
-    model = CrossEncoderTeacher(encoder, card["kind"], position_aware=card["config"].get("position_aware", False))
+    config = card["config"]
+    model = CrossEncoderTeacher(
+        encoder,
+        card["kind"],
+        position_aware=config.get("position_aware", False),
+        feature_layers=tuple(config.get("feature_layers", (64,))),
+    )
     model.load_state_dict(torch.load(out_dir / CHECKPOINT, map_location="cpu"))
     model.eval()
     return model, tokenizer, card
