@@ -19,7 +19,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 from training.errors import TrainingError
 
@@ -74,7 +74,16 @@ class TeacherConfig(_Section):
     chunk: int = Field(
         default=20, ge=2, description="pairs per optimiser step (a slice of one list: the listwise unit)"
     )
-    epochs: int = Field(default=1, ge=1, description="passes over the training lists")
+    feature_layers: tuple[PositiveInt, ...] = Field(
+        default=(64,),
+        min_length=1,
+        description="widths of the match-feature MLP under the head (the student's: [64, 32])",
+    )
+    head_epochs: int = Field(
+        default=0, ge=0, description="epochs of the head over the frozen encoder's pair embeddings first (0 = none)"
+    )
+    head_stage_lr: float = Field(default=1e-3, gt=0, description="learning rate of that head stage")
+    epochs: int = Field(default=1, ge=0, description="fine-tuning passes over the training lists (0 = head stage only)")
     lr: float = Field(default=4e-5, gt=0, description="encoder learning rate")
     head_lr: float = Field(default=1e-3, gt=0, description="head learning rate")
     weight_decay: float = Field(default=0.01, ge=0, description="AdamW weight decay")
@@ -89,6 +98,12 @@ class TeacherConfig(_Section):
     position_aware: bool = Field(default=False, description="PAL position-bias-aware engagement loss")
     val_members: int = Field(default=4, ge=1, description="validation lists for the teacher's card")
     seed: int = Field(default=0, description="seed of initialisation and step order")
+
+    @model_validator(mode="after")
+    def _trains_something(self) -> TeacherConfig:
+        if self.epochs == 0 and self.head_epochs == 0:
+            raise ValueError("epochs and head_epochs are both 0: the teacher would not be trained")
+        return self
 
 
 class StudentConfig(_Section):

@@ -1,7 +1,7 @@
 """The teachers' model: a cross-encoder over the (member text, job text) pair plus exact match features.
 
     text pair --MiniLM--> mean-pooled [384] ─┐
-    match features [38] --Linear+GELU--> [64] ┴─> MLP -> logits (+ the rules prior, relevance)
+    match features [38] --MLP-----> [64]    ┴─> MLP -> logits (+ the rules prior, relevance)
                                                  relevance: 5 grade logits  (score = E[grade])
                                                  engagement: 1 logit        (score = P(apply or click))
 
@@ -68,16 +68,27 @@ def position_bucket(positions: torch.Tensor) -> torch.Tensor:
 class CrossEncoderTeacher(nn.Module):
     """Pretrained encoder + feature projection + MLP head."""
 
-    def __init__(self, encoder: Any, kind: str, hidden: int = 128, dropout: float = 0.1, position_aware: bool = False):
+    def __init__(
+        self,
+        encoder: Any,
+        kind: str,
+        hidden: int = 128,
+        dropout: float = 0.1,
+        position_aware: bool = False,
+        feature_layers: tuple[int, ...] = (64,),
+    ):
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {sorted(KINDS)}")
         self.kind = kind
         self.encoder = encoder
         width = encoder.config.hidden_size
-        self.features = nn.Sequential(nn.Linear(len(FEATURE_NAMES), 64), nn.GELU())
+        sizes = (len(FEATURE_NAMES), *feature_layers)
+        self.features = nn.Sequential(
+            *(layer for a, b in zip(sizes, sizes[1:], strict=False) for layer in (nn.Linear(a, b), nn.GELU()))
+        )
         self.head = nn.Sequential(
-            nn.Linear(width + 64, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, KINDS[kind])
+            nn.Linear(width + sizes[-1], hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, KINDS[kind])
         )
         # PAL engagement only: logit of P(seen | position bucket), used in training, not in the output.
         # (Created only when used: DDP refuses parameters that get no gradient.)
@@ -95,10 +106,17 @@ class CrossEncoderTeacher(nn.Module):
         assert self.seen is not None, "only a position-aware engagement teacher has seen_logit"
         return self.seen(position_bucket(positions)).squeeze(-1)
 
-    def forward(self, input_ids, attention_mask, token_type_ids, features) -> torch.Tensor:
+    def pool(self, input_ids, attention_mask, token_type_ids) -> torch.Tensor:
+        """The encoder's mean-pooled output of each (member, job) pair [n, width]."""
         hidden = self.encoder(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
         ).last_hidden_state
-        pooled = mean_pool(hidden, attention_mask)
+        return mean_pool(hidden, attention_mask)
+
+    def score(self, pooled: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        """Logits from pooled pair embeddings and match features: everything above the encoder."""
         out = self.head(torch.cat([pooled, self.features(features)], dim=-1))
         return out.squeeze(-1) if self.prior is None else out + self.prior(features)
+
+    def forward(self, input_ids, attention_mask, token_type_ids, features) -> torch.Tensor:
+        return self.score(self.pool(input_ids, attention_mask, token_type_ids), features)

@@ -31,9 +31,9 @@ from training.data.dataset import load_dataset
 from training.data.lists import CandidateList, load_lists
 from training.errors import TrainingError
 from training.evaluation.metrics import ndcg_at_k, roc_auc
-from training.teachers import losses
 from training.teachers.batches import encode, predict
 from training.teachers.encoder import load_encoder
+from training.teachers.head_stage import teacher_loss, train_head
 from training.teachers.model import KINDS, CrossEncoderTeacher
 
 CHECKPOINT = "model.pt"
@@ -70,26 +70,6 @@ def _steps(lists: list[CandidateList], cfg: TeacherConfig, kind: str, epoch: int
     return steps
 
 
-def _loss(
-    model,
-    kind: str,
-    batch: dict,
-    grades: torch.Tensor,
-    positive: torch.Tensor,
-    positions: torch.Tensor,
-    cfg: TeacherConfig,
-) -> torch.Tensor:
-    logits = model(**batch)
-    if kind == "engagement":
-        if not cfg.position_aware:
-            return losses.masked_bce(logits, positive)
-        core = model.module if hasattr(model, "module") else model
-        return losses.position_aware_bce(logits, core.seen_logit(positions), positive)
-    pointwise = losses.soft_label_kl(logits, losses.soft_grade_targets(grades, cfg.label_sigma))
-    listwise = losses.listnet(losses.expected_grade(logits), grades.float())
-    return pointwise + cfg.listwise_weight * listwise
-
-
 def validate(model, tokenizer, lists: list[CandidateList], kind: str, cfg: TeacherConfig) -> dict:
     """NDCG@10 vs the judge (relevance) or engagement ROC-AUC on validation lists."""
     if kind == "relevance":
@@ -121,7 +101,8 @@ def _warm_start(model: CrossEncoderTeacher, kind: str, out_dir: Path, cfg: Teach
     if kind != "engagement" or not cfg.engagement_warm_start or not source.is_file():
         return PRETRAINED
     relevance_card = json.loads((source.parent / CARD).read_text(encoding="utf-8"))
-    if relevance_card["config"]["layers"] != cfg.layers:
+    source_cfg = relevance_card["config"]
+    if (source_cfg["layers"], tuple(source_cfg.get("feature_layers", (64,)))) != (cfg.layers, cfg.feature_layers):
         return PRETRAINED
     state = {k: v for k, v in torch.load(source, map_location="cpu").items() if not k.startswith("prior.")}
     contrast = torch.arange(5, dtype=torch.float32) - 2.0
@@ -175,8 +156,11 @@ def train_teacher(
     if reason is not None:
         return _skip(kind, data_dir, out_dir, reason, len(lists)) if rank == 0 else {}
     tokenizer, encoder, encoder_card = load_encoder(cfg.layers)
-    model = CrossEncoderTeacher(encoder, kind, position_aware=cfg.position_aware)
+    model = CrossEncoderTeacher(
+        encoder, kind, position_aware=cfg.position_aware, feature_layers=tuple(cfg.feature_layers)
+    )
     warm_start = _warm_start(model, kind, out_dir, cfg)
+    head_stage = train_head(model, lists, kind, tokenizer, cfg) if cfg.head_epochs else None
     trained = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     optimizer = torch.optim.AdamW(
@@ -201,7 +185,7 @@ def train_teacher(
             grades = torch.from_numpy(candidate_list.grades[idx])
             positive = torch.from_numpy(candidate_list.positive[idx].astype(np.float32))
             positions = torch.from_numpy(candidate_list.positions[idx])
-            loss = _loss(trained, kind, batch, grades, positive, positions, cfg)
+            loss = teacher_loss(trained, kind, trained(**batch), grades, positive, positions, cfg)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -231,6 +215,7 @@ def train_teacher(
             "config": cfg.model_dump(mode="json"),
             "data": {"dataset": str(data_dir), "train_lists": len(lists), "steps": done * world, "world_size": world},
             "initialised_from": warm_start,
+            "head_stage": head_stage,
             "loss_first_20": float(np.mean(history[:20])) if history else None,
             "loss_last_20": float(np.mean(history[-20:])) if history else None,
             "metrics": validate(model, tokenizer, val_lists, kind, cfg),
@@ -254,7 +239,13 @@ def load_teacher(out_dir: Path):
     if card.get("skipped"):
         return None, None, card
     tokenizer, encoder, _ = load_encoder(card["config"]["layers"])
-    model = CrossEncoderTeacher(encoder, card["kind"], position_aware=card["config"].get("position_aware", False))
+    config = card["config"]
+    model = CrossEncoderTeacher(
+        encoder,
+        card["kind"],
+        position_aware=config.get("position_aware", False),
+        feature_layers=tuple(config.get("feature_layers", (64,))),
+    )
     model.load_state_dict(torch.load(out_dir / CHECKPOINT, map_location="cpu"))
     model.eval()
     return model, tokenizer, card

@@ -132,6 +132,14 @@ def test_ddp_training_wrote_one_checkpoint_and_a_card(teacher_run):
     assert card["data"]["world_size"] == 2 and card["kind"] == "relevance"
     assert card["base_model"]["layers_used"] == 2 and tuple(card["inputs"]["features"]) == FEATURE_NAMES
     assert math.isfinite(card["loss_last_20"]) and 0.0 <= card["metrics"]["val_ndcg@10"] <= 1.0
+    # The head stage under DDP: each process encoded its share of the lists, and all were gathered.
+    from training.config import load_config
+    from training.data.lists import load_lists
+
+    cfg = load_config("tiny").teacher
+    train_lists = load_lists(Path(card["data"]["dataset"]), ("train",), cfg.train_members)
+    assert card["head_stage"]["epochs"] == cfg.head_epochs > 0
+    assert card["head_stage"]["pairs"] == sum(len(lst) for lst in train_lists)
     engagement = json.loads((teacher_run / "teachers" / "engagement" / "card.json").read_text())
     assert engagement["data"]["world_size"] == 1 and 0.0 <= engagement["metrics"]["val_engagement_auc"] <= 1.0
     assert engagement["initialised_from"].startswith("relevance teacher")
