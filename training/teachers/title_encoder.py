@@ -26,7 +26,7 @@ from tqdm import tqdm
 from training.cli import add_config_arguments, resolve_config
 from training.config import TitleEncoderConfig
 from training.teachers.encoder import load_encoder, mean_pool
-from training.teachers.title_pairs import sample_batch, title_groups
+from training.teachers.title_pairs import TitleGroups, sample_batch, title_groups
 from training.teachers.train import torch_threads
 
 CARD = "card.json"
@@ -73,12 +73,15 @@ def _freeze_lower(model, trainable_layers: int) -> list[torch.nn.Parameter]:
     return trained
 
 
-def train_title_encoder(cfg: TitleEncoderConfig, out: Path, progress: bool = True) -> dict:
-    """Fine-tune the encoder on ESCO title pairs; write the model folder and card.json to ``out``."""
+def train_title_encoder(
+    cfg: TitleEncoderConfig, out: Path, progress: bool = True, groups: TitleGroups | None = None
+) -> dict:
+    """Fine-tune the encoder on title pairs (default: ESCO's, ``title_groups()``); write the model
+    folder and card.json to ``out``."""
     started = time.perf_counter()
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(torch_threads(1))
-    groups = title_groups()
+    groups = groups or title_groups()
     tokenizer, model, base = load_encoder()
     trained = _freeze_lower(model, cfg.trainable_layers)
     optimiser = torch.optim.AdamW(trained, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -106,7 +109,7 @@ def train_title_encoder(cfg: TitleEncoderConfig, out: Path, progress: bool = Tru
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
-    window = min(LOSS_WINDOW, len(losses))
+    window = max(1, min(LOSS_WINDOW, len(losses) // 2))
     card = {
         "base_model": base.name,
         "base_source": base.source,
