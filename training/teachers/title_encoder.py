@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import time
 from pathlib import Path
@@ -74,13 +75,17 @@ def _freeze_lower(model, trainable_layers: int) -> list[torch.nn.Parameter]:
 
 
 def train_title_encoder(
-    cfg: TitleEncoderConfig, out: Path, progress: bool = True, groups: TitleGroups | None = None
+    cfg: TitleEncoderConfig,
+    out: Path,
+    progress: bool = True,
+    groups: TitleGroups | None = None,
+    threads: int | None = None,
 ) -> dict:
-    """Fine-tune the encoder on title pairs (default: ESCO's, ``title_groups()``); write the model
-    folder and card.json to ``out``."""
+    """Fine-tune the encoder on title pairs (default: ESCO's, ``title_groups()``) with ``threads``
+    intra-op threads (default: the usable CPUs); write the model folder and card.json to ``out``."""
     started = time.perf_counter()
     torch.manual_seed(cfg.seed)
-    torch.set_num_threads(torch_threads(1))
+    torch.set_num_threads(threads or torch_threads(1))
     groups = groups or title_groups()
     tokenizer, model, base = load_encoder()
     trained = _freeze_lower(model, cfg.trainable_layers)
@@ -121,6 +126,8 @@ def train_title_encoder(
         "loss_end": round(sum(losses[-window:]) / window, 4),
         "loss_every_10_steps": [round(x, 4) for x in losses[::10]],
         "seconds": round(time.perf_counter() - started, 1),
+        "threads": torch.get_num_threads(),
+        "load_average_1min_end": round(os.getloadavg()[0], 2),
     }
     (out / CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     return card
@@ -133,6 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="model folder (default: runs/<preset>/title_encoder)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="torch threads (default: the usable CPUs; 1 is faster when other jobs load the cores)",
+    )
+    parser.add_argument(
         "--measure",
         action="store_true",
         help="do not train: NDCG@10 of title cosine on the evaluation splits for the pretrained encoder, "
@@ -140,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--data", type=Path, help="labelled dataset for --measure (default: data/<preset>)")
     parser.add_argument("--lists", type=int, default=80, metavar="N", help="lists per split for --measure")
+    parser.add_argument("--no-baselines", action="store_true", help="--measure the fine-tuned encoder only")
     args = parser.parse_args(argv)
     config = resolve_config(args)
     out = args.out or Path("runs") / args.preset / "title_encoder"
@@ -148,11 +162,15 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.lists < 1:
             parser.error("--lists must be at least 1")
-        report = measure(args.data or Path("data") / args.preset, out, config, args.lists)
+        report = measure(
+            args.data or Path("data") / args.preset, out, config, args.lists, args.threads, not args.no_baselines
+        )
         print(report["table"])
         print(f"-> {report['path']}")
         return 0
-    card = train_title_encoder(config.title_encoder, out, progress=not args.no_progress)
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be at least 1")
+    card = train_title_encoder(config.title_encoder, out, progress=not args.no_progress, threads=args.threads)
     print(
         f"title encoder: {card['pairs_seen']} pairs in {card['seconds']} s, "
         f"loss {card['loss_start']} -> {card['loss_end']} -> {out}"

@@ -66,9 +66,21 @@ def title_cosines(lists: Sequence[CandidateList], path: Path | None, layers: int
     return [np.array([job_vectors[job.title] @ members[i] for job in lst.jobs]) for i, lst in enumerate(lists)]
 
 
-def measure(data_dir: Path, encoder_dir: Path, config: RunConfig, count: int) -> dict:
-    """NDCG@10 (and MRR, recall@10) of each scorer on ``count`` lists of every split; writes
+def measure(
+    data_dir: Path,
+    encoder_dir: Path,
+    config: RunConfig,
+    count: int,
+    threads: int | None = None,
+    baselines: bool = True,
+) -> dict:
+    """NDCG@10 (and MRR, recall@10) of each scorer (without ``baselines``: the fine-tuned encoder
+    only) on ``count`` lists of every split (``threads`` torch threads, default torch's); writes
     ``encoder_dir``/title_similarity.json and returns the report (with a printable table)."""
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
     if not (encoder_dir / "model.safetensors").is_file():
         raise TrainingError(f"{encoder_dir}: no fine-tuned encoder (run `python -m training title-encoder` first)")
     started, load_before = time.perf_counter(), os.getloadavg()
@@ -83,6 +95,8 @@ def measure(data_dir: Path, encoder_dir: Path, config: RunConfig, count: int) ->
         "pretrained MiniLM, lowest 2 layers": lambda lists: title_cosines(lists, None, 2, max_length),
         "fine-tuned title encoder": lambda lists: title_cosines(lists, encoder_dir, None, max_length),
     }
+    if not baselines:
+        scorers = {"fine-tuned title encoder": scorers["fine-tuned title encoder"]}
     results: dict[str, dict] = {}
     for split, lists in splits.items():
         models = {}

@@ -49,7 +49,7 @@ def _margins(path) -> np.ndarray:
 def fine_tuned(tmp_path_factory):
     out = tmp_path_factory.mktemp("title_encoder")
     cfg = TitleEncoderConfig(steps=8, batch_size=8, lr=1e-4, warmup=0.0)
-    card = train_title_encoder(cfg, out, progress=False, groups=GROUPS)
+    card = train_title_encoder(cfg, out, progress=False, groups=GROUPS, threads=1)
     return out, card
 
 
