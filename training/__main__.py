@@ -32,6 +32,10 @@ STAGES = {
         "training.teachers.teacher_stage",
         "train both teachers, score the pairs, evaluate: the whole teacher stage, timed",
     ),
+    "title-encoder": (
+        "training.teachers.title_encoder",
+        "fine-tune MiniLM contrastively on ESCO title pairs (--measure: title similarity on the splits)",
+    ),
     "distill": ("training.distill.train", "multi-teacher distillation of the ranker student: ablation + scaling curve"),
     "ablation": (
         "training.distill.ablation",

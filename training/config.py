@@ -122,6 +122,22 @@ class StudentConfig(_Section):
     seed: int = Field(default=0, description="seed of initialisation and batch order")
 
 
+class TitleEncoderConfig(_Section):
+    """The title encoder (`title-encoder`): all-MiniLM-L6-v2 fine-tuned contrastively on ESCO titles."""
+
+    steps: int = Field(default=20, ge=1, description="optimiser steps (one batch of title pairs each)")
+    batch_size: int = Field(default=16, ge=2, description="title pairs per step (distinct occupations)")
+    max_length: int = Field(default=32, ge=8, description="wordpiece tokens of a title")
+    temperature: float = Field(default=0.05, gt=0, description="softmax temperature of the InfoNCE loss")
+    lr: float = Field(default=3e-5, gt=0, description="AdamW learning rate")
+    warmup: float = Field(default=0.1, ge=0, le=1, description="share of steps with a linear warm-up")
+    weight_decay: float = Field(default=0.01, ge=0, description="AdamW weight decay")
+    trainable_layers: int = Field(
+        default=6, ge=1, le=6, description="top encoder layers fine-tuned (the rest and the embeddings frozen)"
+    )
+    seed: int = Field(default=0, description="seed of initialisation order and batch sampling")
+
+
 class ExportConfig(_Section):
     """The export gate (`export`): what an ONNX model must pass to be kept and published."""
 
@@ -154,6 +170,7 @@ class RunConfig(_Section):
     lists: ListsConfig = ListsConfig()
     teacher: TeacherConfig = TeacherConfig()
     student: StudentConfig = StudentConfig()
+    title_encoder: TitleEncoderConfig = TitleEncoderConfig()
     export: ExportConfig = ExportConfig()
     ablation: AblationConfig = AblationConfig()
 
