@@ -22,13 +22,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from app.domain.featurize import job_text, match_feature_matrix, member_text
+from app.domain.featurize import TOWER_TEXTS
 from app.domain.schemas import Job
 from training.cli import add_run_arguments, resolve_run
 from training.config import ListsConfig, StudentConfig, save_config
 from training.data.dataset import load_dataset
 from training.data.lists import CandidateList, load_lists
 from training.distill.losses import DistillWeights, multi_teacher_loss
+from training.distill.rule_blind import RuleBlind
 from training.distill.student import FeatureScorer, RankerStudent
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.policy.policy import Policy, load_policy
@@ -54,9 +55,19 @@ class ListTensors:
 
 
 def prepare(
-    lists: list[CandidateList], rows: list[dict], encoder, tokenizer, cfg: StudentConfig, progress: bool
+    lists: list[CandidateList],
+    rows: list[dict],
+    encoder,
+    tokenizer,
+    cfg: StudentConfig,
+    progress: bool,
+    blind_share: float = 0.0,
 ) -> list[ListTensors]:
-    """Tensors per list; job and member texts are pooled once each (the frozen part of the towers)."""
+    """Tensors per list; job and member texts (``cfg.tower_text``) are pooled once each (the frozen
+    part of the towers). ``blind_share`` of the members and jobs get rule features as if their title
+    were not recognised (training/distill/rule_blind.py); texts and targets stay as they are."""
+    member_text, job_text = TOWER_TEXTS[cfg.tower_text]
+    blind = RuleBlind.draw(lists, blind_share, cfg.seed)
     jobs: dict[str, Job] = {}
     for candidate_list in lists:
         for job in candidate_list.jobs:
@@ -79,7 +90,7 @@ def prepare(
             ListTensors(
                 member=torch.from_numpy(pooled_members[i]).expand(n, -1),
                 jobs=torch.from_numpy(np.stack([pooled_jobs[j.job_id] for j in candidate_list.jobs])),
-                features=torch.from_numpy(match_feature_matrix(candidate_list.member, candidate_list.jobs)),
+                features=torch.from_numpy(blind.feature_matrix(candidate_list)),
                 teacher_probs=torch.tensor([r["grade_probs"] for r in rr]),
                 teacher_engagement=torch.tensor([r["engagement"] for r in rr]),
                 grades=torch.from_numpy(candidate_list.grades),
@@ -100,7 +111,7 @@ def fit(
     """Train the trainable part of a student (projections, interaction, heads) on the lists with the
     loss of ``variant`` (or these ``weights``); with ``features_only``, the feature-tier scorer instead."""
     torch.manual_seed(cfg.seed)
-    student = FeatureScorer() if features_only else RankerStudent(None, width, cfg.dim)
+    student = FeatureScorer() if features_only else RankerStudent(None, width, cfg.dim, cfg.raw_similarity)
     optimizer = torch.optim.AdamW(student.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     weights = weights or DistillWeights.variant(variant)
     rng = np.random.default_rng(cfg.seed)
@@ -171,14 +182,15 @@ def distill(
 ) -> dict:
     """The ablation and the scaling curve; writes metrics.json, scaling.png and student.pt."""
     started = time.perf_counter()
-    tokenizer, encoder, encoder_card = load_encoder(cfg.layers)
+    tokenizer, encoder, encoder_card = load_encoder(cfg.layers, cfg.encoder_dir)
     scores_dir = runs / "teacher_scores"
     data = load_dataset(data_dir)
     splits = {}
     for split, members in (("train", lists_cfg.score_train_members), ("test", lists_cfg.score_test_members)):
         lists = load_lists(data, (split,), members, seed=lists_cfg.seed)
         rows = read_scores(scores_dir, split, lists)
-        splits[split] = (lists, prepare(lists, rows, encoder, tokenizer, cfg, progress))
+        blind_share = cfg.rule_blind_share if split == "train" else 0.0  # evaluation sees the rules as they are
+        splits[split] = (lists, prepare(lists, rows, encoder, tokenizer, cfg, progress, blind_share))
     test_lists, test_data = splits["test"]
     train_data = splits["train"][1]
     prepared = time.perf_counter() - started
@@ -215,7 +227,7 @@ def distill(
         "student": {
             "encoder": encoder_card.to_json(),
             "config": cfg.model_dump(mode="json"),
-            "towers": "frozen lower MiniLM layers",
+            "towers": f"frozen MiniLM layers (first {encoder_card.layers_used}) over {cfg.tower_text} texts",
         },
         "train": {"lists": len(train_data), "pairs": int(sum(len(d.grades) for d in train_data))},
         "test": {"lists": len(test_lists), "pairs": int(sum(len(lst) for lst in test_lists))},
