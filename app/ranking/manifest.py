@@ -73,7 +73,7 @@ class InteractionInput(_Part):
     # True: the towers (one graph) output the pooled encoder output; the interaction graph holds the
     # projections (to embedding_dim) and also reads the cosine of the pooled outputs (the encoder's
     # own similarity). Absent in older manifests: the towers output projected embeddings.
-    raw_similarity: bool = False
+    raw_similarity: bool = Field(default=False, exclude_if=lambda v: not v)
 
 
 class FeaturesInput(_Part):
@@ -84,8 +84,8 @@ class FeaturesInput(_Part):
 
 
 class Inputs(_Part):
-    # Which texts the towers read (app/domain/featurize.py TOWER_TEXTS); absent in older manifests: "compact".
-    tower_text: TowerText = "compact"
+    # Which texts the towers read (app/domain/featurize.py TOWER_TEXTS); absent (older manifests): "compact".
+    tower_text: TowerText = Field(default="compact", exclude_if=lambda v: v == "compact")
     member_tower: TowerInput
     job_tower: TowerInput
     interaction: InteractionInput
