@@ -12,6 +12,7 @@ config's ``student`` section (size and training) and ``lists`` (which teacher-sc
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import time
@@ -22,7 +23,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from app.domain.featurize import TOWER_TEXTS
+from app.domain.featurize import TOWER_TEXTS, match_feature_matrix
 from app.domain.schemas import Job
 from training.cli import add_run_arguments, resolve_run
 from training.config import ListsConfig, StudentConfig, save_config
@@ -98,6 +99,15 @@ def prepare(
             )
         )
     return out
+
+
+def with_rules_as_read(lists: list[CandidateList], data: list[ListTensors]) -> list[ListTensors]:
+    """The lists with their features as the rules read them (no rule-blind pairs): the features-only
+    tier has no text to fall back on where the rules are blind, so blinding would only teach it noise."""
+    return [
+        dataclasses.replace(d, features=torch.from_numpy(match_feature_matrix(lst.member, lst.jobs)))
+        for lst, d in zip(lists, data, strict=True)
+    ]
 
 
 def fit(
@@ -203,7 +213,8 @@ def distill(
             out = runs / "student"
             out.mkdir(parents=True, exist_ok=True)
             torch.save(student.state_dict(), out / "student.pt")
-    features_tier = fit(SHIPPED_VARIANT, train_data, cfg, encoder.config.hidden_size, features_only=True)
+    tier_data = with_rules_as_read(splits["train"][0], train_data) if cfg.rule_blind_share else train_data
+    features_tier = fit(SHIPPED_VARIANT, tier_data, cfg, 0, features_only=True)
     features_metrics = _rounded(evaluate_model(test_lists, scores_of(features_tier, test_data, policy), policy))
     torch.save(features_tier.state_dict(), runs / "student" / "features.pt")
     scaling = []

@@ -93,3 +93,6 @@ def test_blinding_changes_features_only_never_labels_or_texts(monkeypatch):
         assert np.array_equal(p.engaged.numpy(), b.engaged.numpy(), equal_nan=True)
         changed += int(not p.features.equal(b.features))
     assert changed > 0
+    # The features-only tier (no text to fall back on) learns from the features as the rules read them.
+    restored = train.with_rules_as_read(lists, blinded)
+    assert all(r.features.equal(p.features) and r.grades.equal(p.grades) for r, p in zip(restored, plain, strict=True))
