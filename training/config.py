@@ -19,7 +19,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from app.domain.featurize import TowerText
 from training.errors import TrainingError
@@ -110,6 +110,13 @@ class StudentConfig(_Section):
     rule_blind_share: float = Field(
         default=0.0, ge=0, le=1, description="share of train members and jobs whose title the rules do not resolve"
     )
+    rule_wrong_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="share of train members and jobs whose title the rules read as another occupation "
+        "(drawn apart from the rule-blind ones)",
+    )
     dim: int = Field(default=128, ge=8, description="tower embedding width")
     member_max_length: int = Field(default=64, ge=8, description="wordpiece tokens of the member text")
     job_max_length: int = Field(default=96, ge=8, description="wordpiece tokens of the job text")
@@ -127,6 +134,16 @@ class StudentConfig(_Section):
         if path is not None and not (path / "model.safetensors").is_file():
             raise ValueError(f"{path} holds no model.safetensors (an encoder folder like the pretrained package's)")
         return path
+
+    @field_validator("rule_wrong_share")
+    @classmethod
+    def _shares_fit(cls, share: float, info: ValidationInfo) -> float:
+        blind = info.data.get("rule_blind_share", 0.0)
+        if blind + share > 1:
+            raise ValueError(
+                f"rule_blind_share {blind} + rule_wrong_share {share} exceed 1 (the two draws are disjoint)"
+            )
+        return share
 
 
 class ExportConfig(_Section):

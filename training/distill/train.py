@@ -63,12 +63,14 @@ def prepare(
     cfg: StudentConfig,
     progress: bool,
     blind_share: float = 0.0,
+    wrong_share: float = 0.0,
 ) -> list[ListTensors]:
     """Tensors per list; job and member texts (``cfg.tower_text``) are pooled once each (the frozen
     part of the towers). ``blind_share`` of the members and jobs get rule features as if their title
-    were not recognised (training/distill/rule_blind.py); texts and targets stay as they are."""
+    were not recognised, ``wrong_share`` as if it were read as another occupation
+    (training/distill/rule_blind.py); texts and targets stay as they are."""
     member_text, job_text = TOWER_TEXTS[cfg.tower_text]
-    blind = RuleBlind.draw(lists, blind_share, cfg.seed)
+    blind = RuleBlind.draw(lists, blind_share, cfg.seed, wrong_share)
     jobs: dict[str, Job] = {}
     for candidate_list in lists:
         for job in candidate_list.jobs:
@@ -103,7 +105,7 @@ def prepare(
 
 def with_rules_as_read(lists: list[CandidateList], data: list[ListTensors]) -> list[ListTensors]:
     """The lists with their features as the rules read them (no rule-blind pairs): the features-only
-    tier has no text to fall back on where the rules are blind, so blinding would only teach it noise."""
+    tier has no text to fall back on where the rules are blind or wrong, so those would only teach it noise."""
     return [
         dataclasses.replace(d, features=torch.from_numpy(match_feature_matrix(lst.member, lst.jobs)))
         for lst, d in zip(lists, data, strict=True)
@@ -199,8 +201,9 @@ def distill(
     for split, members in (("train", lists_cfg.score_train_members), ("test", lists_cfg.score_test_members)):
         lists = load_lists(data, (split,), members, seed=lists_cfg.seed)
         rows = read_scores(scores_dir, split, lists)
-        blind_share = cfg.rule_blind_share if split == "train" else 0.0  # evaluation sees the rules as they are
-        splits[split] = (lists, prepare(lists, rows, encoder, tokenizer, cfg, progress, blind_share))
+        # Evaluation sees the rules as they are.
+        shares = (cfg.rule_blind_share, cfg.rule_wrong_share) if split == "train" else (0.0, 0.0)
+        splits[split] = (lists, prepare(lists, rows, encoder, tokenizer, cfg, progress, *shares))
     test_lists, test_data = splits["test"]
     train_data = splits["train"][1]
     prepared = time.perf_counter() - started
@@ -213,7 +216,11 @@ def distill(
             out = runs / "student"
             out.mkdir(parents=True, exist_ok=True)
             torch.save(student.state_dict(), out / "student.pt")
-    tier_data = with_rules_as_read(splits["train"][0], train_data) if cfg.rule_blind_share else train_data
+    tier_data = (
+        with_rules_as_read(splits["train"][0], train_data)
+        if cfg.rule_blind_share or cfg.rule_wrong_share
+        else train_data
+    )
     features_tier = fit(SHIPPED_VARIANT, tier_data, cfg, 0, features_only=True)
     features_metrics = _rounded(evaluate_model(test_lists, scores_of(features_tier, test_data, policy), policy))
     torch.save(features_tier.state_dict(), runs / "student" / "features.pt")
