@@ -1,16 +1,21 @@
-"""Rule-blind training pairs: only the share asked for loses its title's reading, and no label moves."""
+"""Rule-blind and rule-wrong training pairs: only the shares asked for lose or change their title's reading,
+never to the true occupation, and no label moves."""
 
 from __future__ import annotations
+
+import dataclasses
+from typing import Any
 
 import numpy as np
 import pytest
 
-from app.domain.featurize import FEATURE_NAMES, match_feature_matrix, member_facts
+from app.domain.featurize import FEATURE_NAMES, job_facts, match_feature_matrix, member_facts
+from app.domain.occupations import default_taxonomy
 from tests.conftest import make_job, make_member
 from training.config import StudentConfig
 from training.data.lists import CandidateList
 from training.distill import train
-from training.distill.rule_blind import RuleBlind
+from training.distill.rule_blind import RuleBlind, unrecognised
 
 TITLE_COLUMNS = [
     FEATURE_NAMES.index(name)
@@ -63,6 +68,39 @@ def test_only_the_share_asked_for_is_blinded(share):
             np.testing.assert_array_equal(blinded[row, exact], plain[row, exact])
 
 
+@pytest.mark.parametrize(("blind_share", "wrong_share"), [(0.0, 0.3), (0.3, 0.15), (0.3, 0.7)])
+def test_only_the_wrong_share_is_misread_never_as_the_true_occupation(blind_share, wrong_share):
+    lists = _lists(members=20)
+    rules = RuleBlind.draw(lists, blind_share, seed=5, wrong_share=wrong_share)
+    assert len(rules.wrong_members) == round(wrong_share * 20)
+    assert len(rules.wrong_jobs) == round(wrong_share * 120)
+    assert not rules.members & rules.wrong_members.keys() and not rules.jobs & rules.wrong_jobs.keys()
+    assert rules.members == RuleBlind.draw(lists, blind_share, seed=5).members  # the blind draw is kept as it was
+    occupations = default_taxonomy().occupations
+    same_family = 0
+    for lst in lists:
+        pairs: list[tuple[Any, Any, bool]] = [
+            (member_facts(lst.member), rules.member_facts(lst.member), lst.member.member_id in rules.wrong_members)
+        ]
+        pairs += [(job_facts(job), rules.job_facts(job), job.job_id in rules.wrong_jobs) for job in lst.jobs]
+        for true, read, wrong in pairs:
+            if wrong:
+                assert read.occupation != true.occupation and read.occupation in occupations
+                assert read.family == occupations[read.occupation].family  # the family follows the occupation
+                same_family += read.family == true.family
+                # Skills, places and everything but the title's reading stay.
+                assert dataclasses.replace(read, occupation=true.occupation, family=true.family) == true
+            else:
+                assert read in (true, unrecognised(true))  # blinded, or untouched
+    wrong_count = len(rules.wrong_jobs) + len({lst.member.member_id for lst in lists} & rules.wrong_members.keys())
+    assert 0.25 < same_family / wrong_count < 0.75  # half from the true family, half from anywhere
+
+
+def test_shares_over_one_are_refused():
+    with pytest.raises(ValueError, match="exceed 1"):
+        RuleBlind.draw(_lists(), 0.8, seed=0, wrong_share=0.3)
+
+
 def test_the_draw_is_seeded_and_does_not_depend_on_list_order():
     lists = _lists()
     a, b = RuleBlind.draw(lists, 0.3, seed=1), RuleBlind.draw(lists[::-1], 0.3, seed=1)
@@ -84,7 +122,7 @@ def test_blinding_changes_features_only_never_labels_or_texts(monkeypatch):
     plain = train.prepare(lists, rows, None, None, cfg, False, blind_share=0.0)
     texts_plain = list(seen_texts)
     seen_texts.clear()
-    blinded = train.prepare(lists, rows, None, None, cfg, False, blind_share=0.5)
+    blinded = train.prepare(lists, rows, None, None, cfg, False, blind_share=0.3, wrong_share=0.3)
     assert seen_texts == texts_plain  # the towers read the same texts
     changed = 0
     for p, b in zip(plain, blinded, strict=True):
