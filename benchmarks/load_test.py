@@ -156,7 +156,7 @@ def summarise(results: list[dict]) -> dict:
 
 def profile(model_dir: Path, body: dict, threads: int, repeats: int = 200) -> dict[str, float]:
     """Median ms of each step of one request's path, in this process."""
-    from app.domain.featurize import facts_feature_matrix, job_facts, member_facts, member_text
+    from app.domain.featurize import facts_feature_matrix, job_facts, member_facts
     from app.ranking.cache import job_key
     from app.ranking.engine import RankingEngine
     from app.ranking.student import StudentModel
@@ -169,7 +169,7 @@ def profile(model_dir: Path, body: dict, threads: int, repeats: int = 200) -> di
     request = RankRequest.model_validate(json.loads(raw))
     engine.index_jobs(request.candidates)
     facts = [job_facts(j) for j in request.candidates]
-    vector = engine.model.encode_members([member_text(request.member)])[0]
+    vector = engine.model.encode_members([engine.model.member_text(request.member)])[0]
     cached = engine.cache.get_many([job_key(j) for j in request.candidates])
     jobs_matrix = np.stack([e.embedding for e in cached if e is not None])  # all indexed just above
     features = facts_feature_matrix(member_facts(request.member), facts)
@@ -186,7 +186,7 @@ def profile(model_dir: Path, body: dict, threads: int, repeats: int = 200) -> di
         "cache keys (100 jobs)": lambda: [job_key(j) for j in request.candidates],
         "cache lookup": lambda: engine.cache.get_many([job_key(j) for j in request.candidates]),
         "member facts + features": lambda: facts_feature_matrix(member_facts(request.member), facts),
-        "member tokenise + tower": lambda: engine.model.encode_members([member_text(request.member)]),
+        "member tokenise + tower": lambda: engine.model.encode_members([engine.model.member_text(request.member)]),
         "interaction + heads": lambda: engine.model.score(vector, jobs_matrix, features),
         "engine.rank (all cached)": lambda: engine.rank(request.member, request.candidates, 1e6),
         "response JSON": lambda: json.dumps(response),

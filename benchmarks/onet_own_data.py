@@ -83,6 +83,11 @@ def judge_report(folder: Path) -> dict:
     }
 
 
+def _student(lists, model_dir: Path) -> ModelScores:
+    """The exported student's own scores (student_scores_on also returns its text path alone)."""
+    return student_scores_on(lists, model_dir)[f"student ({model_dir.name})"]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build, judge, train, evaluate; print the table and write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -108,10 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         "random": lambda: ModelScores(random_scores(lists)),
         "lexical (BM25)": lambda: ModelScores(lexical_scores(lists)),
         "rules": lambda: ModelScores(rules_scores(lists)),
-        "shipped student": lambda: student_scores_on(lists, args.shipped),
+        "shipped student": lambda: _student(lists, args.shipped),
     }
     if (published / "manifest.json").is_file():
-        scorers["student trained on this data"] = lambda: student_scores_on(lists, published)
+        scorers["student trained on this data"] = lambda: _student(lists, published)
     results = {}
     for name, score in scorers.items():
         metrics = evaluate_model(lists, score(), default_policy())

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     from fastapi.testclient import TestClient
 
     from app.config import Settings
-    from app.domain.featurize import facts_feature_matrix, member_facts, member_text
+    from app.domain.featurize import facts_feature_matrix, member_facts
     from app.main import create_app
     from app.ranking.cache import job_key
     from app.schemas import RankRequest
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         engine.index_jobs(request.candidates)
         keys = [job_key(job) for job in request.candidates]
         facts = [entry.facts for entry in engine.cache.get_many(keys) if entry is not None]
-        vector = engine.model.encode_members([member_text(request.member)])[0]
+        vector = engine.model.encode_members([engine.model.member_text(request.member)])[0]
         embeddings = [entry.embedding for entry in engine.cache.get_many(keys) if entry is not None]
         member_side = member_facts(request.member)
         features = facts_feature_matrix(member_side, facts)
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             "content keys": lambda: [job_key(job) for job in request.candidates],
             "cache lookup": lambda: engine.cache.get_many(keys),
             "match features": lambda: facts_feature_matrix(member_facts(request.member), facts),
-            "member tokenise + tower": lambda: engine.model.encode_members([member_text(request.member)]),
+            "member tokenise + tower": lambda: engine.model.encode_members([engine.model.member_text(request.member)]),
             "interaction + heads": lambda: engine.model.score(vector, jobs_matrix, features),
             "engine.ranked, same member": lambda: engine.ranked(request.member, request.candidates, 60_000),
             "engine.ranked, new member": lambda: engine.ranked(new_member(), request.candidates, 60_000),

@@ -30,10 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.domain.featurize import (  # noqa: E402
     facts_feature_matrix,
     job_facts,
-    job_text,
     match_feature_matrix,
     member_facts,
-    member_text,
     pair_text,
 )
 from app.ranking.manifest import load_manifest  # noqa: E402
@@ -95,11 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     # Student: job embeddings and the job side of the match features computed once beforehand
     # (what the service's job cache holds).
     student = StudentModel.load(model_dir, threads=args.threads)
-    cached = student.encode_jobs([job_text(job) for job in jobs])
+    cached = student.encode_jobs([student.job_text(job) for job in jobs])
     cached_facts = [job_facts(job) for job in jobs]
 
     def student_request():
-        vector = student.encode_members([member_text(member)])[0]
+        vector = student.encode_members([student.member_text(member)])[0]
         features = facts_feature_matrix(member_facts(member), cached_facts)
         relevance, engagement = student.score(vector, cached, features)
         return np.argsort(-student.blend(relevance, engagement), kind="stable")

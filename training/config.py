@@ -19,8 +19,18 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from app.domain.featurize import TowerText
 from training.errors import TrainingError
 
 PRESETS_DIR = Path(__file__).with_name("presets")
@@ -110,6 +120,27 @@ class StudentConfig(_Section):
     """The distilled ranker student (`distill`, `export`); the same for every ablation variant."""
 
     layers: int = Field(default=2, ge=1, le=6, description="lower MiniLM layers in each tower (frozen)")
+    encoder_dir: Path | None = Field(
+        default=None,
+        description="encoder folder of the towers (config.json, model.safetensors, tokenizer.json; "
+        "default: the pretrained package, or JOBRANK_ENCODER_DIR)",
+    )
+    tower_text: TowerText = Field(
+        default="compact", description="what the towers read: compact member/job texts, or headline/title"
+    )
+    raw_similarity: bool = Field(
+        default=False, description="feed the cosine of the unprojected pooled tower outputs to the heads"
+    )
+    rule_blind_share: float = Field(
+        default=0.0, ge=0, le=1, description="share of train members and jobs whose title the rules do not resolve"
+    )
+    rule_wrong_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="share of train members and jobs whose title the rules read as another occupation "
+        "(drawn apart from the rule-blind ones)",
+    )
     dim: int = Field(default=128, ge=8, description="tower embedding width")
     member_max_length: int = Field(default=64, ge=8, description="wordpiece tokens of the member text")
     job_max_length: int = Field(default=96, ge=8, description="wordpiece tokens of the job text")
@@ -120,6 +151,23 @@ class StudentConfig(_Section):
         default=(0.5, 1.0), description="shares of the train lists (scaling curve)"
     )
     seed: int = Field(default=0, description="seed of initialisation and batch order")
+
+    @field_validator("encoder_dir")
+    @classmethod
+    def _encoder_folder(cls, path: Path | None) -> Path | None:
+        if path is not None and not (path / "model.safetensors").is_file():
+            raise ValueError(f"{path} holds no model.safetensors (an encoder folder like the pretrained package's)")
+        return path
+
+    @field_validator("rule_wrong_share")
+    @classmethod
+    def _shares_fit(cls, share: float, info: ValidationInfo) -> float:
+        blind = info.data.get("rule_blind_share", 0.0)
+        if blind + share > 1:
+            raise ValueError(
+                f"rule_blind_share {blind} + rule_wrong_share {share} exceed 1 (the two draws are disjoint)"
+            )
+        return share
 
 
 class TitleEncoderConfig(_Section):

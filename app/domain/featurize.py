@@ -21,10 +21,10 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -103,6 +103,29 @@ def job_text(job: Job, max_chars: int = JOB_TEXT_CHARS) -> str:
     preferred = ", ".join(job.preferred_skills)
     skills = f"requires: {required}." + (f" nice to have: {preferred}." if preferred else "")
     return _clip(f"{head}. {skills} {strip_boilerplate(job.description)}", max_chars)
+
+
+TITLE_WORDS = 16  # a member without a headline: the first words of the summary stand in for it
+
+
+def member_title_text(member: Member) -> str:
+    """What a member calls themselves: the headline, else the first words of the summary (title towers)."""
+    return member.headline.strip() or " ".join(member.summary.split()[:TITLE_WORDS])
+
+
+def job_title_text(job: Job) -> str:
+    """What a job is called: its title (title towers)."""
+    return job.title.strip()
+
+
+# What a student's towers read, by the name its manifest records (`inputs.tower_text`): "compact" is
+# the texts above (models exported before the field existed), "title" the short phrasings real
+# postings and profiles share, where a pretrained or title-tuned encoder's similarity means something.
+TowerText = Literal["compact", "title"]
+TOWER_TEXTS: dict[TowerText, tuple[Callable[[Member], str], Callable[[Job], str]]] = {
+    "compact": (member_text, job_text),
+    "title": (member_title_text, job_title_text),
+}
 
 
 def pair_text(member: Member, job: Job) -> tuple[str, str]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.domain.featurize import JobFacts, facts_feature_matrix, job_facts, job_text, member_facts, member_text
+from app.domain.featurize import JobFacts, facts_feature_matrix, job_facts, member_facts
 from app.domain.schemas import Job, Member
 from app.ranking.cache import CachedJob, JobCache, MemberCache, job_key
 from app.ranking.student import StudentModel
@@ -123,7 +123,7 @@ class RankingEngine:
     # -- jobs ----------------------------------------------------------------------------------
     def _encode(self, jobs: Sequence[Job], keys: Sequence[bytes], facts: Sequence[JobFacts]) -> list[CachedJob]:
         started = time.perf_counter()
-        texts = [job_text(job) for job in jobs]
+        texts = [self.model.job_text(job) for job in jobs]
         vectors = self.model.encode_jobs(texts)
         entries = [CachedJob(vectors[i], facts[i]) for i in range(len(jobs))]
         self.cache.put_many(list(zip(keys, entries, strict=False)), texts)  # texts: to warm the next version
@@ -197,7 +197,7 @@ class RankingEngine:
             return RankOutcome(empty, empty, empty, "ranker", False, np.zeros(0, dtype=bool), counts, steps)
 
         t = time.perf_counter()
-        text = member_text(member)
+        text = self.model.member_text(member)
         member_vector = self.members.get(text)
         counts["member_cached"] = int(member_vector is not None)
         if left_ms() < (cost["member"] if member_vector is None else 0.0) + cost["score_per_job"] * n:
@@ -283,10 +283,10 @@ class RankingEngine:
         for _ in range(3):
             self.model.rank(member, jobs)
         t = time.perf_counter()
-        self.model.encode_members([member_text(member)])
+        self.model.encode_members([self.model.member_text(member)])
         self.costs.ms["member"] = self.costs.ms["member_expected"] = _ms_since(t)
         t = time.perf_counter()
-        self.model.encode_jobs([job_text(job) for job in jobs])
+        self.model.encode_jobs([self.model.job_text(job) for job in jobs])
         self.costs.ms["encode_per_job"] = _ms_since(t) / len(jobs)
         return self.costs.snapshot()
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.domain.featurize import FEATURE_NAMES, FEATURE_SETS, FEATURES_VERSION
+from app.domain.featurize import FEATURE_NAMES, FEATURE_SETS, FEATURES_VERSION, TowerText
 from app.domain.schemas import Job, Member
 
 MANIFEST = "manifest.json"
@@ -70,6 +70,10 @@ class InteractionInput(_Part):
     embedding_dim: int = Field(gt=0)
     features: list[str]
     features_version: int
+    # True: the towers (one graph) output the pooled encoder output; the interaction graph holds the
+    # projections (to embedding_dim) and also reads the cosine of the pooled outputs (the encoder's
+    # own similarity). Absent in older manifests: the towers output projected embeddings.
+    raw_similarity: bool = Field(default=False, exclude_if=lambda v: not v)
 
 
 class FeaturesInput(_Part):
@@ -80,6 +84,8 @@ class FeaturesInput(_Part):
 
 
 class Inputs(_Part):
+    # Which texts the towers read (app/domain/featurize.py TOWER_TEXTS); absent (older manifests): "compact".
+    tower_text: TowerText = Field(default="compact", exclude_if=lambda v: v == "compact")
     member_tower: TowerInput
     job_tower: TowerInput
     interaction: InteractionInput

@@ -72,13 +72,15 @@ class Served:
     engine: RankingEngine
 
 
-def job_tower_identity(manifest: ModelManifest) -> tuple[str, str, int]:
-    """What a job's embedding depends on: the job tower's and the tokenizer's sha256, the job text length."""
+def job_tower_identity(manifest: ModelManifest) -> tuple[str, str, int, str]:
+    """What a job's embedding depends on: the job tower's and the tokenizer's sha256, the job text
+    length and which text the tower reads."""
     files = manifest.files
     return (
         files[manifest.components.job_tower].sha256,
         files[manifest.components.tokenizer].sha256,
         manifest.inputs.job_tower.max_length,
+        manifest.inputs.tower_text,
     )
 
 
@@ -172,6 +174,8 @@ class ModelRegistry:
         if job_tower_identity(current.manifest) == job_tower_identity(manifest):
             engine.cache = old  # same embeddings: both versions may share it (writes are locked)
             return f"carried over ({len(old)} jobs): same job tower"
+        if current.manifest.inputs.tower_text != manifest.inputs.tower_text:
+            return "not warmed: the new job tower reads another text"  # the old cache kept no job records
         recent = old.recent(self.warm_jobs)
         if recent:
             vectors = engine.model.encode_jobs([text for _, _, text in recent])

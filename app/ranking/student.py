@@ -1,11 +1,14 @@
 """The exported ranker student in onnxruntime: member tower, job tower, interaction + heads.
 
     model = StudentModel.load("artifacts/jobrank-ranker", threads=2)
-    member = model.encode_members([member_text(m)])[0]       # [dim], once per request
-    jobs = model.encode_jobs([job_text(j) for j in jobs])      # [n, dim], cacheable per job
+    member = model.encode_members([model.member_text(m)])[0]    # [width], once per request
+    jobs = model.encode_jobs([model.job_text(j) for j in jobs])  # [n, width], cacheable per job
     relevance, engagement = model.score(member, jobs, match_feature_matrix(m, jobs))
     score = model.blend(relevance, engagement)
 
+The texts the towers read are the manifest's ``inputs.tower_text`` (``member_text`` / ``job_text``
+here pick them). A model exported with ``raw_similarity`` has one tower graph (both components name
+it) that outputs the pooled encoder output; its interaction graph projects it.
 No torch and no transformers: the tokenizer is the `tokenizers` library reading tokenizer.json.
 """
 
@@ -17,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.domain.featurize import job_text, match_feature_matrix, member_text
+from app.domain.featurize import TOWER_TEXTS, match_feature_matrix
 from app.domain.schemas import Job, Member
 from app.ranking.manifest import ManifestError, ModelSpec, load_manifest
 
@@ -105,6 +108,7 @@ class StudentModel:
         self.manifest = manifest
         # The model's features are the first columns of the feature matrix (older versions: fewer).
         self.feature_count = len(manifest.inputs.interaction.features)
+        self._member_text, self._job_text = TOWER_TEXTS[manifest.inputs.tower_text]
         files, inputs = manifest.components, manifest.inputs
         tokenizer = self.directory / files.tokenizer
         try:
@@ -137,6 +141,14 @@ class StudentModel:
     @property
     def version(self) -> str:
         return self.manifest.version
+
+    def member_text(self, member: Member) -> str:
+        """The text this model's member tower reads (the manifest's ``tower_text``)."""
+        return self._member_text(member)
+
+    def job_text(self, job: Job) -> str:
+        """The text this model's job tower reads (the manifest's ``tower_text``)."""
+        return self._job_text(job)
 
     def encode_members(self, texts: Sequence[str]) -> np.ndarray:
         """Member-tower embeddings [n, dim] of member texts."""
@@ -178,7 +190,7 @@ class StudentModel:
 
     def rank(self, member: Member, jobs: Sequence[Job]) -> Ranking:
         """Every model part, nothing cached: the scores of ``jobs`` for ``member``."""
-        member_vector = self.encode_members([member_text(member)])[0]
-        job_vectors = self.encode_jobs([job_text(job) for job in jobs])
+        member_vector = self.encode_members([self.member_text(member)])[0]
+        job_vectors = self.encode_jobs([self.job_text(job) for job in jobs])
         relevance, engagement = self.score(member_vector, job_vectors, match_feature_matrix(member, jobs))
         return Ranking(relevance, engagement, self.blend(relevance, engagement))

@@ -54,11 +54,40 @@ def test_the_saved_config_reads_back_as_the_same_run(tmp_path):
         ("teacher.layers=many", "teacher.layers"),
         ("student.epochs=0", "student.epochs"),
         ("epochs=2", "section.key=value"),
+        ("student.tower_text=cv", "student.tower_text"),
+        ("student.rule_blind_share=1.5", "student.rule_blind_share"),
+        ("student.rule_wrong_share=-0.1", "student.rule_wrong_share"),
+        ("student.raw_similarity=sometimes", "student.raw_similarity"),
+        ("student.encoder_dir='/nonexistent/encoder'", "student.encoder_dir.*no model.safetensors"),
     ],
 )
 def test_a_bad_setting_names_its_key(item, message):
     with pytest.raises(ConfigError, match=message):
         load_config("tiny", overrides=[item])
+
+
+def test_the_blind_and_wrong_shares_together_fit_in_one():
+    with pytest.raises(ConfigError, match="student.rule_wrong_share.*exceed 1"):
+        load_config("tiny", overrides=["student.rule_blind_share=0.3", "student.rule_wrong_share=0.8"])
+
+
+def test_the_student_text_settings_validate(tmp_path):
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    student = load_config(
+        "tiny",
+        overrides=[
+            "student.tower_text=title",
+            "student.raw_similarity=true",
+            "student.rule_blind_share=0.3",
+            "student.rule_wrong_share=0.15",
+            f"student.encoder_dir='{tmp_path}'",
+        ],
+    ).student
+    assert (student.tower_text, student.raw_similarity, student.rule_blind_share) == ("title", True, 0.3)
+    assert student.encoder_dir == tmp_path and student.rule_wrong_share == 0.15
+    defaults = load_config("tiny").student  # what the shipped model was trained with
+    assert (defaults.tower_text, defaults.raw_similarity, defaults.rule_blind_share) == ("compact", False, 0.0)
+    assert defaults.rule_wrong_share == 0.0
 
 
 def test_cli_shows_the_resolved_config_and_refuses_a_bad_key():

@@ -1,12 +1,19 @@
 """The ranker student: two towers and a small interaction network with two heads.
 
-    member text --encoder (lower MiniLM layers) + mean pool--> [384] --Linear--> m [d]
-    job text    --encoder (same layers)        + mean pool--> [384] --Linear--> j [d]
-    [m, j, m ⊙ j, match features, cos(m, j)] --MLP--> h_text ┐
-    match features -----------------------------MLP--> h_feat ┴─> relevance head: 5 grade logits (E[grade])
-                                                               │     + the rules' prior (their grade, one-hot → logits)
-                                                               └─> engagement head: 1 logit (P(apply or click))
+    member text --encoder (MiniLM layers) + mean pool--> p_m [384] --Linear--> m [d]
+    job text    --encoder (same layers)   + mean pool--> p_j [384] --Linear--> j [d]
+    [m, j, m ⊙ j, match features, cos(m, j), (s)] --MLP--> h_text ┐
+    [match features, (s)] --------------------------MLP--> h_feat ┴─> relevance head: 5 grade logits (E[grade])
+                                                                   │   + the rules' prior (their grade, one-hot → logits)
+                                                                   │   (+ a linear term in s)
+                                                                   └─> engagement head: 1 logit (P(apply or click))
     final score = policy blend: 0.7 · E[grade] / 4 + 0.3 · P(engage)
+
+With ``raw_similarity``, s = cos(p_m, p_j), the encoder's own similarity of the two texts before
+any projection: what a pretrained (or title-tuned) encoder knows about phrasings the training
+data never showed. It reaches both paths and the relevance head directly, so it can move a grade
+even where the rule features decide everything else. Which texts the towers read (compact
+member/job texts, or headline/title) is ``StudentConfig.tower_text``.
 
 The match features (app/domain/featurize.py) end with the rule features: the policy's rules applied
 to what the canonicaliser reads from the request fields, and the grade they give. Through the
@@ -37,9 +44,16 @@ class Interaction(nn.Module):
     text path from memorising the training lists.
     """
 
-    def __init__(self, dim: int, hidden: int = 256, feature_hidden: int = 64, dropout: float = 0.3):
+    def __init__(
+        self,
+        dim: int,
+        hidden: int = 256,
+        feature_hidden: int = 64,
+        dropout: float = 0.3,
+        raw_similarity: bool = False,
+    ):
         super().__init__()
-        n = len(FEATURE_NAMES)
+        n = len(FEATURE_NAMES) + int(raw_similarity)  # the raw similarity rides with the features
         self.dropout = nn.Dropout(dropout)
         self.text = nn.Sequential(
             nn.Linear(3 * dim + n + 1, hidden), nn.GELU(), nn.Linear(hidden, hidden // 2), nn.GELU()
@@ -52,17 +66,27 @@ class Interaction(nn.Module):
         self.engagement = nn.Linear(width, 1)
         self.prior = RulesPrior()
         zero_output(self.relevance)  # a fresh student grades exactly as the rules do
+        self.similarity: nn.Linear | None = None
+        if raw_similarity:
+            self.similarity = nn.Linear(1, 5)  # grade logits linear in s, starting at zero
+            zero_output(self.similarity)
 
     def forward(
-        self, member: torch.Tensor, job: torch.Tensor, features: torch.Tensor
+        self, member: torch.Tensor, job: torch.Tensor, features: torch.Tensor, similarity: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(grade logits [n, 5], engagement logits [n]); ``similarity`` [n] is s, required with ``raw_similarity``."""
+        prior = self.prior(features)
+        if self.similarity is not None:
+            assert similarity is not None, "a raw-similarity interaction needs the encoder similarity"
+            s = similarity.unsqueeze(-1)
+            features, prior = torch.cat([features, s], dim=-1), prior + self.similarity(s)
         member, job = self.dropout(member), self.dropout(job)
         cosine = torch.nn.functional.cosine_similarity(member, job, dim=-1).unsqueeze(-1)
         h = torch.cat(
             [self.text(torch.cat([member, job, member * job, features, cosine], dim=-1)), self.structured(features)],
             dim=-1,
         )
-        return self.relevance(h) + self.prior(features), self.engagement(h).squeeze(-1)
+        return self.relevance(h) + prior, self.engagement(h).squeeze(-1)
 
 
 class FeatureScorer(nn.Module):
@@ -90,14 +114,17 @@ class FeatureScorer(nn.Module):
 class RankerStudent(nn.Module):
     """Two projections over a shared (frozen) encoder, and the interaction network."""
 
-    def __init__(self, encoder: nn.Module | None, encoder_width: int = 384, dim: int = 128):
+    def __init__(
+        self, encoder: nn.Module | None, encoder_width: int = 384, dim: int = 128, raw_similarity: bool = False
+    ):
         super().__init__()
         self.encoder = encoder
         if encoder is not None:
             encoder.requires_grad_(False)
+        self.dim, self.raw_similarity = dim, raw_similarity
         self.member_projection = nn.Linear(encoder_width, dim)
         self.job_projection = nn.Linear(encoder_width, dim)
-        self.interaction = Interaction(dim)
+        self.interaction = Interaction(dim, raw_similarity=raw_similarity)
 
     def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Encoder output mean-pooled over tokens (what the training cache stores, via pooled_embeddings)."""
@@ -115,4 +142,13 @@ class RankerStudent(nn.Module):
 
     def score_pooled(self, member_pooled: torch.Tensor, job_pooled: torch.Tensor, features: torch.Tensor):
         """(grade logits [n, 5], engagement logits [n]) from pooled encoder outputs."""
-        return self.interaction(self.member_projection(member_pooled), self.job_projection(job_pooled), features)
+        similarity = raw_cosine(member_pooled, job_pooled) if self.raw_similarity else None
+        return self.interaction(
+            self.member_projection(member_pooled), self.job_projection(job_pooled), features, similarity
+        )
+
+
+def raw_cosine(member_pooled: torch.Tensor, job_pooled: torch.Tensor) -> torch.Tensor:
+    """s: the cosine of the unprojected pooled encoder outputs [n]."""
+    unit = torch.nn.functional.normalize
+    return (unit(member_pooled, dim=-1) * unit(job_pooled, dim=-1)).sum(-1)

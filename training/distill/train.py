@@ -12,6 +12,7 @@ config's ``student`` section (size and training) and ``lists`` (which teacher-sc
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import time
@@ -22,13 +23,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from app.domain.featurize import job_text, match_feature_matrix, member_text
+from app.domain.featurize import TOWER_TEXTS, match_feature_matrix
 from app.domain.schemas import Job
 from training.cli import add_run_arguments, resolve_run
 from training.config import ListsConfig, StudentConfig, save_config
 from training.data.dataset import load_dataset
 from training.data.lists import CandidateList, load_lists
 from training.distill.losses import DistillWeights, multi_teacher_loss
+from training.distill.rule_blind import RuleBlind
 from training.distill.student import FeatureScorer, RankerStudent
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.policy.policy import Policy, load_policy
@@ -54,9 +56,21 @@ class ListTensors:
 
 
 def prepare(
-    lists: list[CandidateList], rows: list[dict], encoder, tokenizer, cfg: StudentConfig, progress: bool
+    lists: list[CandidateList],
+    rows: list[dict],
+    encoder,
+    tokenizer,
+    cfg: StudentConfig,
+    progress: bool,
+    blind_share: float = 0.0,
+    wrong_share: float = 0.0,
 ) -> list[ListTensors]:
-    """Tensors per list; job and member texts are pooled once each (the frozen part of the towers)."""
+    """Tensors per list; job and member texts (``cfg.tower_text``) are pooled once each (the frozen
+    part of the towers). ``blind_share`` of the members and jobs get rule features as if their title
+    were not recognised, ``wrong_share`` as if it were read as another occupation
+    (training/distill/rule_blind.py); texts and targets stay as they are."""
+    member_text, job_text = TOWER_TEXTS[cfg.tower_text]
+    blind = RuleBlind.draw(lists, blind_share, cfg.seed, wrong_share)
     jobs: dict[str, Job] = {}
     for candidate_list in lists:
         for job in candidate_list.jobs:
@@ -79,7 +93,7 @@ def prepare(
             ListTensors(
                 member=torch.from_numpy(pooled_members[i]).expand(n, -1),
                 jobs=torch.from_numpy(np.stack([pooled_jobs[j.job_id] for j in candidate_list.jobs])),
-                features=torch.from_numpy(match_feature_matrix(candidate_list.member, candidate_list.jobs)),
+                features=torch.from_numpy(blind.feature_matrix(candidate_list)),
                 teacher_probs=torch.tensor([r["grade_probs"] for r in rr]),
                 teacher_engagement=torch.tensor([r["engagement"] for r in rr]),
                 grades=torch.from_numpy(candidate_list.grades),
@@ -87,6 +101,15 @@ def prepare(
             )
         )
     return out
+
+
+def with_rules_as_read(lists: list[CandidateList], data: list[ListTensors]) -> list[ListTensors]:
+    """The lists with their features as the rules read them (no rule-blind pairs): the features-only
+    tier has no text to fall back on where the rules are blind or wrong, so those would only teach it noise."""
+    return [
+        dataclasses.replace(d, features=torch.from_numpy(match_feature_matrix(lst.member, lst.jobs)))
+        for lst, d in zip(lists, data, strict=True)
+    ]
 
 
 def fit(
@@ -100,7 +123,7 @@ def fit(
     """Train the trainable part of a student (projections, interaction, heads) on the lists with the
     loss of ``variant`` (or these ``weights``); with ``features_only``, the feature-tier scorer instead."""
     torch.manual_seed(cfg.seed)
-    student = FeatureScorer() if features_only else RankerStudent(None, width, cfg.dim)
+    student = FeatureScorer() if features_only else RankerStudent(None, width, cfg.dim, cfg.raw_similarity)
     optimizer = torch.optim.AdamW(student.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     weights = weights or DistillWeights.variant(variant)
     rng = np.random.default_rng(cfg.seed)
@@ -171,14 +194,16 @@ def distill(
 ) -> dict:
     """The ablation and the scaling curve; writes metrics.json, scaling.png and student.pt."""
     started = time.perf_counter()
-    tokenizer, encoder, encoder_card = load_encoder(cfg.layers)
+    tokenizer, encoder, encoder_card = load_encoder(cfg.layers, cfg.encoder_dir)
     scores_dir = runs / "teacher_scores"
     data = load_dataset(data_dir)
     splits = {}
     for split, members in (("train", lists_cfg.score_train_members), ("test", lists_cfg.score_test_members)):
         lists = load_lists(data, (split,), members, seed=lists_cfg.seed)
         rows = read_scores(scores_dir, split, lists)
-        splits[split] = (lists, prepare(lists, rows, encoder, tokenizer, cfg, progress))
+        # Evaluation sees the rules as they are.
+        shares = (cfg.rule_blind_share, cfg.rule_wrong_share) if split == "train" else (0.0, 0.0)
+        splits[split] = (lists, prepare(lists, rows, encoder, tokenizer, cfg, progress, *shares))
     test_lists, test_data = splits["test"]
     train_data = splits["train"][1]
     prepared = time.perf_counter() - started
@@ -191,7 +216,12 @@ def distill(
             out = runs / "student"
             out.mkdir(parents=True, exist_ok=True)
             torch.save(student.state_dict(), out / "student.pt")
-    features_tier = fit(SHIPPED_VARIANT, train_data, cfg, encoder.config.hidden_size, features_only=True)
+    tier_data = (
+        with_rules_as_read(splits["train"][0], train_data)
+        if cfg.rule_blind_share or cfg.rule_wrong_share
+        else train_data
+    )
+    features_tier = fit(SHIPPED_VARIANT, tier_data, cfg, 0, features_only=True)
     features_metrics = _rounded(evaluate_model(test_lists, scores_of(features_tier, test_data, policy), policy))
     torch.save(features_tier.state_dict(), runs / "student" / "features.pt")
     scaling = []
@@ -215,7 +245,7 @@ def distill(
         "student": {
             "encoder": encoder_card.to_json(),
             "config": cfg.model_dump(mode="json"),
-            "towers": "frozen lower MiniLM layers",
+            "towers": f"frozen MiniLM layers (first {encoder_card.layers_used}) over {cfg.tower_text} texts",
         },
         "train": {"lists": len(train_data), "pairs": int(sum(len(d.grades) for d in train_data))},
         "test": {"lists": len(test_lists), "pairs": int(sum(len(lst) for lst in test_lists))},

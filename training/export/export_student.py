@@ -28,9 +28,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from app.domain.featurize import job_text, match_feature_matrix, member_text
+from app.domain.featurize import TOWER_TEXTS, match_feature_matrix
 from app.ranking.golden import check_golden
-from app.ranking.manifest import load_manifest
+from app.ranking.manifest import Components, load_manifest
 from app.ranking.student import StudentModel
 from training.cli import add_run_arguments, resolve_run
 from training.config import ExportConfig, ListsConfig, StudentConfig, save_config
@@ -83,8 +83,8 @@ def load_student(runs: Path, cfg: StudentConfig):
     path = runs / "student" / "student.pt"
     if not path.is_file():
         raise TrainingError(f"{path}: no trained student (run `python -m training distill` first)")
-    tokenizer, encoder, card = load_encoder(cfg.layers)
-    student = RankerStudent(encoder, encoder.config.hidden_size, cfg.dim)
+    tokenizer, encoder, card = load_encoder(cfg.layers, cfg.encoder_dir)
+    student = RankerStudent(encoder, encoder.config.hidden_size, cfg.dim, cfg.raw_similarity)
     missing, unexpected = _load_weights(student, path, strict=False)  # the frozen encoder is not in the file
     if unexpected or any(not key.startswith("encoder.") for key in missing):
         raise TrainingError(f"{path}: does not match the student (missing {missing[:3]}, unexpected {unexpected[:3]})")
@@ -99,6 +99,7 @@ def load_student(runs: Path, cfg: StudentConfig):
 def torch_scores(student: RankerStudent, tokenizer, lists: list[CandidateList], cfg: StudentConfig, policy: Policy):
     """The PyTorch student's (relevance, engagement, blended) per list: the parity reference."""
     out = []
+    member_text, job_text = TOWER_TEXTS[cfg.tower_text]
     for candidate_list in lists:
         m = tokenizer(
             [member_text(candidate_list.member)], truncation=True, max_length=cfg.member_max_length, return_tensors="pt"
@@ -110,10 +111,10 @@ def torch_scores(student: RankerStudent, tokenizer, lists: list[CandidateList], 
             padding=True,
             return_tensors="pt",
         )
-        member = student.member_embedding(m["input_ids"], m["attention_mask"])
-        jobs = student.job_embedding(j["input_ids"], j["attention_mask"])
+        member = student.pooled(m["input_ids"], m["attention_mask"])
+        jobs = student.pooled(j["input_ids"], j["attention_mask"])
         features = torch.from_numpy(match_feature_matrix(candidate_list.member, candidate_list.jobs))
-        grade_logits, engage_logits = student.interaction(member.expand(len(jobs), -1), jobs, features)
+        grade_logits, engage_logits = student.score_pooled(member.expand(len(jobs), -1), jobs, features)
         r, e = expected_grade(grade_logits).numpy(), torch.sigmoid(engage_logits).numpy()
         out.append((r, e, policy.blend(r, e)))
     return out
@@ -142,13 +143,15 @@ def parity(reference, exported) -> dict[str, float]:
     }
 
 
-def _precision_folder(work: Path, name: str, towers: dict[str, Path], shared: list[Path], tokenizer: Path) -> Path:
+def _precision_folder(
+    work: Path, name: str, towers: dict[str, Path], shared: list[Path], tokenizer: Path, components: Components
+) -> Path:
     folder = work / name
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     for component, source in towers.items():
-        shutil.copyfile(source, folder / f"{component}.onnx")
+        shutil.copyfile(source, folder / getattr(components, component))
     for source in shared:
         shutil.copyfile(source, folder / source.name)
     shutil.copyfile(tokenizer, folder / "tokenizer.json")
@@ -180,14 +183,25 @@ def export_student(
     work = runs / "export"
     graphs = work / "graphs"
     heads, width = student.encoder.config.num_attention_heads, student.encoder.config.hidden_size
-    towers_fp32 = {}
+    towers_fp32: dict[str, Path] = {}
     for component, projection in (("member_tower", student.member_projection), ("job_tower", student.job_projection)):
-        raw = export_tower(student.encoder, projection, graphs / f"{component}.raw.onnx")
+        if cfg.raw_similarity and towers_fp32:  # projections live in the interaction: one tower graph serves both
+            towers_fp32[component] = towers_fp32["member_tower"]
+            continue
+        raw = export_tower(
+            student.encoder, None if cfg.raw_similarity else projection, graphs / f"{component}.raw.onnx"
+        )
         towers_fp32[component] = fuse_transformer(raw, graphs / f"{component}.fp32.onnx", heads, width)
-    towers_int8 = {c: quantize_int8(p, graphs / f"{c}.int8.onnx") for c, p in towers_fp32.items()}
-    interaction = export_interaction(student.interaction, cfg.dim, graphs / "interaction.onnx")
+    int8 = {p: quantize_int8(p, graphs / f"{p.name.split('.')[0]}.int8.onnx") for p in set(towers_fp32.values())}
+    towers_int8 = {component: int8[path] for component, path in towers_fp32.items()}
+    interaction = export_interaction(
+        student.interaction,
+        width if cfg.raw_similarity else cfg.dim,
+        graphs / "interaction.onnx",
+        student if cfg.raw_similarity else None,
+    )
     features = export_features(scorer, graphs / "features.onnx")
-    tokenizer_json = encoder_dir() / "tokenizer.json"
+    tokenizer_json = encoder_dir(cfg.encoder_dir) / "tokenizer.json"
     exported = time.perf_counter() - started
 
     data = load_dataset(data_dir)
@@ -203,7 +217,9 @@ def export_student(
     spec = model_spec(cfg, policy).model_copy(update={"name": name})
     report: dict = {"model": name, "precisions": {}}
     for precision, towers in (("fp32", towers_fp32), ("int8", towers_int8)):
-        folder = _precision_folder(work, f"{name}-{precision}", towers, [interaction, features], tokenizer_json)
+        folder = _precision_folder(
+            work, f"{name}-{precision}", towers, [interaction, features], tokenizer_json, spec.components
+        )
         model = StudentModel(folder, spec, threads)
         scored = onnx_scores(model, test_lists, progress, f"evaluate {precision}")
         check = parity(reference, scored[: len(sample)])  # the sample is the first lists scored

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from app.domain.featurize import FEATURE_NAMES
+from training.distill.student import RankerStudent
 from training.teachers.encoder import mean_pool
 from training.teachers.losses import expected_grade
 
@@ -23,27 +24,35 @@ OPSET = 17
 
 
 class TowerGraph(nn.Module):
-    """Encoder + mean pool + projection: token ids -> embedding [batch, dim]."""
+    """Encoder + mean pool (+ projection): token ids -> embedding [batch, dim], or without a
+    projection the pooled encoder output [batch, width] (one graph then serves both towers)."""
 
-    def __init__(self, encoder: nn.Module, projection: nn.Module):
+    def __init__(self, encoder: nn.Module, projection: nn.Module | None):
         super().__init__()
         self.encoder, self.projection = encoder, projection
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return self.projection(mean_pool(hidden, attention_mask))
+        pooled = mean_pool(hidden, attention_mask)
+        return pooled if self.projection is None else self.projection(pooled)
 
 
 class InteractionGraph(nn.Module):
-    """One member embedding [1, dim], job embeddings [n, dim], features [n, len(FEATURE_NAMES)] ->
-    (expected grade [n], engagement probability [n])."""
+    """One member embedding [1, d], job embeddings [n, d], features [n, len(FEATURE_NAMES)] ->
+    (expected grade [n], engagement probability [n]). Given ``student`` (a raw-similarity student),
+    the embeddings are pooled encoder outputs and the graph runs its projections and raw cosine
+    (``RankerStudent.score_pooled``, the code it trained with)."""
 
-    def __init__(self, interaction: nn.Module):
+    def __init__(self, interaction: nn.Module, student: RankerStudent | None = None):
         super().__init__()
-        self.interaction = interaction
+        self.interaction, self.student = interaction, student
 
     def forward(self, member: torch.Tensor, jobs: torch.Tensor, features: torch.Tensor):
-        grade_logits, engage_logits = self.interaction(member.expand(jobs.shape[0], -1), jobs, features)
+        member = member.expand(jobs.shape[0], -1)
+        if self.student is None:
+            grade_logits, engage_logits = self.interaction(member, jobs, features)
+        else:
+            grade_logits, engage_logits = self.student.score_pooled(member, jobs, features)
         return expected_grade(grade_logits), torch.sigmoid(engage_logits)
 
 
@@ -93,8 +102,8 @@ def export_onnx(
     return path
 
 
-def export_tower(encoder: nn.Module, projection: nn.Module, path: Path) -> Path:
-    """A text tower with dynamic batch and sequence axes."""
+def export_tower(encoder: nn.Module, projection: nn.Module | None, path: Path) -> Path:
+    """A text tower with dynamic batch and sequence axes (no projection: the pooled encoder output)."""
     example = {"input_ids": torch.ones(2, 16, dtype=torch.long), "attention_mask": torch.ones(2, 16, dtype=torch.long)}
     axes = {
         "input_ids": {0: "batch", 1: "tokens"},
@@ -104,8 +113,9 @@ def export_tower(encoder: nn.Module, projection: nn.Module, path: Path) -> Path:
     return export_onnx(TowerGraph(encoder, projection), example, ["embedding"], axes, path)
 
 
-def export_interaction(interaction: nn.Module, dim: int, path: Path) -> Path:
-    """The interaction network and both heads, with a dynamic candidate axis."""
+def export_interaction(interaction: nn.Module, dim: int, path: Path, student: RankerStudent | None = None) -> Path:
+    """The interaction network and both heads, with a dynamic candidate axis; ``dim`` is the tower
+    output width. With ``student`` (raw similarity) the graph also holds its projections."""
     example = {
         "member": torch.zeros(1, dim),
         "jobs": torch.zeros(3, dim),
@@ -117,7 +127,7 @@ def export_interaction(interaction: nn.Module, dim: int, path: Path) -> Path:
         "relevance": {0: "candidates"},
         "engagement": {0: "candidates"},
     }
-    return export_onnx(InteractionGraph(interaction), example, ["relevance", "engagement"], axes, path)
+    return export_onnx(InteractionGraph(interaction, student), example, ["relevance", "engagement"], axes, path)
 
 
 def export_features(scorer: nn.Module, path: Path) -> Path:

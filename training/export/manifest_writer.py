@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from app.domain.featurize import FEATURE_NAMES, FEATURES_VERSION
+from app.domain.featurize import FEATURE_NAMES, FEATURES_VERSION, TOWER_TEXTS
 from app.ranking.manifest import (
     FORMAT,
     MANIFEST,
@@ -48,25 +48,36 @@ COMPONENT_FILES = Components(
 def model_spec(cfg: StudentConfig, policy: Policy, version: str = "unpublished") -> ModelSpec:
     """The runtime part of the manifest: files, inputs and blend of a student exported with ``cfg``."""
     names, output = ["input_ids", "attention_mask"], "embedding [batch, dim]"
+    if cfg.raw_similarity:
+        output = "pooled encoder output [batch, encoder width] (the interaction projects it)"
+    member_text, job_text = TOWER_TEXTS[cfg.tower_text]
     return ModelSpec(
         name=MODEL_NAME,
         version=version,
-        components=COMPONENT_FILES,
+        # A raw-similarity student's towers are one graph (the projections are in the interaction).
+        components=COMPONENT_FILES.model_copy(update=dict.fromkeys(("member_tower", "job_tower"), "tower.onnx"))
+        if cfg.raw_similarity
+        else COMPONENT_FILES,
         inputs=Inputs(
+            tower_text=cfg.tower_text,
             member_tower=TowerInput(
                 names=names,
-                text="member_text (app/domain/featurize.py)",
+                text=f"{member_text.__name__} (app/domain/featurize.py)",
                 max_length=cfg.member_max_length,
                 output=output,
             ),
             job_tower=TowerInput(
-                names=names, text="job_text (app/domain/featurize.py)", max_length=cfg.job_max_length, output=output
+                names=names,
+                text=f"{job_text.__name__} (app/domain/featurize.py)",
+                max_length=cfg.job_max_length,
+                output=output,
             ),
             interaction=InteractionInput(
                 names=["member", "jobs", "features"],
                 embedding_dim=cfg.dim,
                 features=list(FEATURE_NAMES),
                 features_version=FEATURES_VERSION,
+                raw_similarity=cfg.raw_similarity,
             ),
             features=FeaturesInput(names=["features"], output="the features-only tier's (relevance, engagement)"),
         ),

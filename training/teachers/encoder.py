@@ -65,9 +65,10 @@ def pooled_embeddings(encoder, tokenizer, texts: list[str], max_length: int, bat
     return np.concatenate(out) if out else np.zeros((0, encoder.config.hidden_size), dtype=np.float32)
 
 
-def encoder_dir() -> Path:
-    """Folder holding config.json, model.safetensors and tokenizer.json of the base model."""
-    override = os.environ.get(ENV_OVERRIDE)
+def encoder_dir(folder: Path | None = None) -> Path:
+    """Folder holding config.json, model.safetensors and tokenizer.json of the base model: ``folder``
+    if given, else ``JOBRANK_ENCODER_DIR``, else the pretrained package's."""
+    override = folder or os.environ.get(ENV_OVERRIDE)
     if override:
         path = Path(override)
     else:
@@ -82,14 +83,15 @@ def encoder_dir() -> Path:
     return path
 
 
-def load_encoder(layers: int | None = None):
-    """(tokenizer, encoder truncated to its first ``layers`` layers, card). Imports transformers lazily."""
+def load_encoder(layers: int | None = None, folder: Path | None = None):
+    """(tokenizer, encoder truncated to its first ``layers`` layers, card) from ``folder`` (default: see
+    ``encoder_dir``). Imports transformers lazily."""
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # the dropped pooler is reported as "unexpected" weights
     hf_logging.disable_progress_bar()
-    path = encoder_dir()
+    path = encoder_dir(folder)
     tokenizer = AutoTokenizer.from_pretrained(path)
     # No pooler: teachers mean-pool the last hidden states (an unused layer would also trip DDP).
     model = AutoModel.from_pretrained(path, attn_implementation="eager", add_pooling_layer=False)

@@ -5,7 +5,8 @@ held-out phrasings, held-out occupations, real titles: see training/data/general
 evaluates random, lexical (BM25), the zero-shot pretrained encoder, the rules (the judge's field
 path: request fields only, no latent truth), the relevance teacher, the engagement teacher, both
 teachers blended by the policy's business blend, and the shipped student (through the service's
-ONNX runtime). In-distribution teacher scores are the shards `score-teachers` wrote; on the other
+ONNX runtime) with its text path alone: the cosine of its tower embeddings (and of the encoder's
+pooled outputs, for a student with the raw similarity input). In-distribution teacher scores are the shards `score-teachers` wrote; on the other
 splits the teachers score the pairs here. The pipeline's teacher stage evaluates in-distribution only.
 """
 
@@ -128,7 +129,7 @@ def evaluate(
             **teachers,
         }
         if student is not None:
-            models[f"student ({student.name})"] = student_scores_on(lists, student)
+            models |= student_scores_on(lists, student)  # the student, and its text path alone
         results[split] = {name: evaluate_model(lists, scores, policy) for name, scores in models.items()}
     out = runs / "eval"
     out.mkdir(parents=True, exist_ok=True)

@@ -73,25 +73,37 @@ def score_rows(lists: Sequence[CandidateList], teachers_dir: Path) -> list[dict]
     return rows
 
 
-def student_scores_on(lists: Sequence[CandidateList], model_dir: Path, threads: int = 2) -> ModelScores:
-    """An exported student's scores through the serving runtime (each job encoded once per call)."""
-    from app.domain.featurize import job_text, match_feature_matrix, member_text
+def student_scores_on(lists: Sequence[CandidateList], model_dir: Path, threads: int = 2) -> dict[str, ModelScores]:
+    """An exported student's scores through the serving runtime (each job encoded once per call), and
+    its text path alone: the cosine of its member and job tower outputs (the projected embeddings;
+    for a raw-similarity student, the pooled encoder outputs: the encoder's own similarity)."""
+    from app.domain.featurize import match_feature_matrix
     from app.ranking.student import StudentModel
 
     model = StudentModel.load(model_dir, threads=threads)
     vectors: dict[str, np.ndarray] = {}
-    relevance, engagement, combined = [], [], []
+    relevance, engagement, combined, towers = [], [], [], []
     for lst in lists:
         new = list({job.job_id: job for job in lst.jobs if job.job_id not in vectors}.values())
-        for job, vector in zip(new, model.encode_jobs([job_text(j) for j in new]), strict=True):
+        for job, vector in zip(new, model.encode_jobs([model.job_text(j) for j in new]), strict=True):
             vectors[job.job_id] = vector
-        member = model.encode_members([member_text(lst.member)])[0]
+        member = model.encode_members([model.member_text(lst.member)])[0]
         jobs = np.stack([vectors[j.job_id] for j in lst.jobs])
         rel, eng = model.score(member, jobs, match_feature_matrix(lst.member, lst.jobs))
         relevance.append(np.asarray(rel, dtype=np.float64))
         engagement.append(np.asarray(eng, dtype=np.float64))
         combined.append(np.asarray(model.blend(rel, eng), dtype=np.float64))
-    return ModelScores(relevance, engagement, combined, probabilities=True)
+        towers.append(_cosine(member, jobs))
+    name = f"student ({model_dir.name})"
+    return {
+        name: ModelScores(relevance, engagement, combined, probabilities=True),
+        f"{name} text path": ModelScores(towers),
+    }
+
+
+def _cosine(member: np.ndarray, jobs: np.ndarray) -> np.ndarray:
+    m, j = member.astype(np.float64), jobs.astype(np.float64)
+    return (j @ m) / np.maximum(np.linalg.norm(j, axis=1) * np.linalg.norm(m), 1e-12)
 
 
 def pairs_of(lists: Sequence[CandidateList]) -> int:
