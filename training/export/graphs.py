@@ -221,7 +221,7 @@ def quantize_int8(source: Path, target: Path, accurate: bool = True, variant: In
 
     ``accurate``: per-channel weight scales, and the nodes ``variant`` selects kept in fp32 (by
     default the feed-forward output projections, whose inputs, GELU outputs, have the widest
-    range). Measured on the full student's towers (20 held-out lists, before the 6-layer towers): plain int8 ranks with
+    range). Measured on the previous full student's towers (20 held-out lists): plain int8 ranks with
     Kendall tau 0.973 vs PyTorch, per-channel 0.990, per-channel without those MatMuls 0.993 (+7 MB).
     ``accurate=False`` is the fastest variant (every weight int8, per-tensor scales).
     """
