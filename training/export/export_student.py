@@ -248,6 +248,7 @@ def export_student(
         raise ExportError(
             f"the kept model ({report['shipped_precision']}) is {shipped_bytes / 1e6:.1f} MB, over the "
             f"{max_publish_mb:g} MB publishing limit; not published (see {work / 'report.json'})"
+            + ("" if choice.shipped else f"; {choice.message}")
         )
     if publish is not None:
         target = publish / name
