@@ -6,7 +6,10 @@ to int8; copy the encoder's tokenizer.json. Each precision becomes a complete mo
 (runs/<preset>/export/<name>-{fp32,int8}/ with manifest.json). The parity gate compares each
 folder, run by the service's own code (app/ranking), with the PyTorch student on held-out lists:
 fp32 must agree (max |Δscore| ≤ 1e-3, mean Kendall tau ≥ 0.99) or the export fails; int8 is kept
-only if its rankings agree (tau ≥ 0.99) and its NDCG@10 is within 0.005 of fp32's. `--publish DIR`
+only if its rankings agree (tau ≥ 0.99) and its NDCG@10 is within 0.005 of fp32's. The int8 recipes
+(graphs.INT8_VARIANTS, from most to least compressed) are tried in turn and the first that passes and
+fits the publishing limit ships (int8_choice.py); the report and the manifest's cards.export name it
+and the taus of those tried; none passing keeps fp32, with one line saying why. `--publish DIR`
 copies the kept folder (int8 if kept, else fp32) to DIR/<name> (``--name``, default jobrank-ranker: the
 manifest's name, which the service's JOBRANK_MODEL picks). The size limit (``--max-publish-mb``)
 applies by default (50 MB) only when publishing into this repository's git-tracked artifacts/.
@@ -24,24 +27,29 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
-from tqdm import tqdm
 
-from app.domain.featurize import TOWER_TEXTS, match_feature_matrix
 from app.ranking.golden import check_golden
 from app.ranking.manifest import Components, load_manifest
 from app.ranking.student import StudentModel
 from training.cli import add_run_arguments, resolve_run
 from training.config import ExportConfig, ListsConfig, StudentConfig, save_config
 from training.data.dataset import load_dataset
-from training.data.lists import CandidateList, load_lists
+from training.data.lists import load_lists
 from training.distill.student import FeatureScorer, RankerStudent
 from training.errors import TrainingError
 from training.evaluation.harness import ModelScores, evaluate_model
-from training.evaluation.metrics import kendall_tau_b
 from training.export.golden import add_golden, golden_requests
-from training.export.graphs import export_features, export_interaction, export_tower, fuse_transformer, quantize_int8
+from training.export.graphs import (
+    INT8_VARIANTS,
+    Int8Variant,
+    export_features,
+    export_interaction,
+    export_tower,
+    fuse_transformer,
+    quantize_int8,
+)
+from training.export.int8_choice import Trial, choose_int8, export_card
 from training.export.manifest_writer import (
     MODEL_NAME,
     evaluated_ndcg,
@@ -51,9 +59,9 @@ from training.export.manifest_writer import (
     teacher_ndcg,
     write_manifest,
 )
+from training.export.parity import onnx_scores, parity, torch_scores
 from training.policy.policy import Policy, load_policy
 from training.teachers.encoder import encoder_dir, load_encoder
-from training.teachers.losses import expected_grade
 
 PARITY_LISTS = 20
 REPO_ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"  # tracked in git: the size limit is for it
@@ -93,54 +101,6 @@ def load_student(runs: Path, cfg: StudentConfig):
     _load_weights(scorer, runs / "student" / "features.pt", strict=True)
     scorer.eval()
     return student, scorer, tokenizer, card
-
-
-@torch.inference_mode()
-def torch_scores(student: RankerStudent, tokenizer, lists: list[CandidateList], cfg: StudentConfig, policy: Policy):
-    """The PyTorch student's (relevance, engagement, blended) per list: the parity reference."""
-    out = []
-    member_text, job_text = TOWER_TEXTS[cfg.tower_text]
-    for candidate_list in lists:
-        m = tokenizer(
-            [member_text(candidate_list.member)], truncation=True, max_length=cfg.member_max_length, return_tensors="pt"
-        )
-        j = tokenizer(
-            [job_text(job) for job in candidate_list.jobs],
-            truncation=True,
-            max_length=cfg.job_max_length,
-            padding=True,
-            return_tensors="pt",
-        )
-        member = student.pooled(m["input_ids"], m["attention_mask"])
-        jobs = student.pooled(j["input_ids"], j["attention_mask"])
-        features = torch.from_numpy(match_feature_matrix(candidate_list.member, candidate_list.jobs))
-        grade_logits, engage_logits = student.score_pooled(member.expand(len(jobs), -1), jobs, features)
-        r, e = expected_grade(grade_logits).numpy(), torch.sigmoid(engage_logits).numpy()
-        out.append((r, e, policy.blend(r, e)))
-    return out
-
-
-def onnx_scores(model: StudentModel, lists: list[CandidateList], progress: bool, desc: str):
-    """The exported model's (relevance, engagement, blended) per list, through the service's runtime."""
-    out = []
-    for candidate_list in tqdm(lists, desc=desc, disable=not progress):
-        ranking = model.rank(candidate_list.member, candidate_list.jobs)
-        out.append((ranking.relevance, ranking.engagement, ranking.score))
-    return out
-
-
-def parity(reference, exported) -> dict[str, float]:
-    """Max |Δ| per head and of the blended score, and Kendall tau of the blended rankings per list."""
-    taus = [kendall_tau_b(a[2], b[2]) for a, b in zip(reference, exported, strict=False) if len(a[2]) > 1]
-    taus = [t for t in taus if not np.isnan(t)]
-    return {
-        "lists": len(reference),
-        "max_abs_relevance": float(max(np.abs(a[0] - b[0]).max() for a, b in zip(reference, exported, strict=False))),
-        "max_abs_engagement": float(max(np.abs(a[1] - b[1]).max() for a, b in zip(reference, exported, strict=False))),
-        "max_abs_score": float(max(np.abs(a[2] - b[2]).max() for a, b in zip(reference, exported, strict=False))),
-        "mean_kendall_tau": float(np.mean(taus)) if taus else 1.0,
-        "min_kendall_tau": float(np.min(taus)) if taus else 1.0,
-    }
 
 
 def _precision_folder(
@@ -192,8 +152,6 @@ def export_student(
             student.encoder, None if cfg.raw_similarity else projection, graphs / f"{component}.raw.onnx"
         )
         towers_fp32[component] = fuse_transformer(raw, graphs / f"{component}.fp32.onnx", heads, width)
-    int8 = {p: quantize_int8(p, graphs / f"{p.name.split('.')[0]}.int8.onnx") for p in set(towers_fp32.values())}
-    towers_int8 = {component: int8[path] for component, path in towers_fp32.items()}
     interaction = export_interaction(
         student.interaction,
         width if cfg.raw_similarity else cfg.dim,
@@ -216,40 +174,68 @@ def export_student(
     cards = read_cards(data_dir, runs, cfg, encoder_card)
     spec = model_spec(cfg, policy).model_copy(update={"name": name})
     report: dict = {"model": name, "precisions": {}}
-    for precision, towers in (("fp32", towers_fp32), ("int8", towers_int8)):
+    pairs = int(sum(len(lst) for lst in test_lists))
+
+    def build(precision: str, towers: dict[str, Path]) -> tuple[Path, StudentModel]:
         folder = _precision_folder(
             work, f"{name}-{precision}", towers, [interaction, features], tokenizer_json, spec.components
         )
-        model = StudentModel(folder, spec, threads)
-        scored = onnx_scores(model, test_lists, progress, f"evaluate {precision}")
-        check = parity(reference, scored[: len(sample)])  # the sample is the first lists scored
+        return folder, StudentModel(folder, spec, threads)
+
+    def complete(precision: str, folder: Path, model: StudentModel, scored: list, export_card: dict) -> dict:
+        """Evaluate ``scored`` (every held-out list; the sample first), write the manifest, check its golden answers."""
+        check = parity(reference, scored[: len(sample)])
         held_out = evaluate_model(
             test_lists,
             ModelScores([s[0] for s in scored], [s[1] for s in scored], [s[2] for s in scored], probabilities=True),
             policy,
         )
-        pairs = int(sum(len(lst) for lst in test_lists))
         typed = held_out_metrics(held_out, teacher, len(test_lists), pairs, check, rules)
-        write_manifest(folder, spec, precision, typed, golden_requests(model), cards, created)
+        write_manifest(folder, spec, precision, typed, golden_requests(model), cards | export_card, created)
         check_golden(StudentModel.load(folder, threads), load_manifest(folder).golden)  # what the service will check
-        metrics = typed.model_dump(mode="json", by_alias=True, exclude={"parity"})
-        report["precisions"][precision] = {
+        entry = {
             "folder": str(folder),
             "parity": check,
-            "metrics": metrics,
+            "metrics": typed.model_dump(mode="json", by_alias=True, exclude={"parity"}),
             "bytes": sum(p.stat().st_size for p in folder.iterdir()),
         }
-    fp32, int8 = report["precisions"]["fp32"], report["precisions"]["int8"]
+        report["precisions"][precision] = entry
+        return entry
+
+    folder, model = build("fp32", towers_fp32)
+    fp32 = complete("fp32", folder, model, onnx_scores(model, test_lists, progress, "evaluate fp32"), {})
     if (
         fp32["parity"]["max_abs_score"] > gate.parity_max_abs
         or fp32["parity"]["mean_kendall_tau"] < gate.parity_min_tau
     ):
         raise ExportError(f"fp32 ONNX disagrees with PyTorch: {json.dumps(fp32['parity'])}")
-    int8_kept = (
-        int8["parity"]["mean_kendall_tau"] >= gate.parity_min_tau
-        and fp32["metrics"]["ndcg@10"] - int8["metrics"]["ndcg@10"] <= gate.int8_max_ndcg_drop
-    )
-    report["shipped_precision"] = "int8" if int8_kept else "fp32"
+    tried: list[dict] = []  # the variants measured so far (each manifest names them)
+
+    def measure(variant: Int8Variant) -> Trial:
+        """Quantise, check the size, then parity on the sample, then (if both pass) the held-out NDCG@10."""
+        int8 = {p: quantize_int8(p, graphs / f"{p.name.split('.')[0]}.int8.onnx", variant=variant) for p in unique}
+        folder, model = build("int8", {component: int8[path] for component, path in towers_fp32.items()})
+        size = sum(p.stat().st_size for p in folder.iterdir())
+        if publish is not None and max_publish_mb is not None and size > max_publish_mb * 1e6:
+            return Trial(variant.name, size)
+        sampled = onnx_scores(model, sample, progress, f"parity int8 {variant.name}")
+        check = parity(reference, sampled)
+        tried.append({"variant": variant.name} | {k: check[k] for k in ("mean_kendall_tau", "min_kendall_tau")})
+        if check["mean_kendall_tau"] < gate.parity_min_tau:
+            return Trial(variant.name, size, check["mean_kendall_tau"], check["min_kendall_tau"])
+        rest = onnx_scores(model, test_lists[len(sample) :], progress, f"evaluate int8 {variant.name}")
+        entry = complete("int8", folder, model, sampled + rest, export_card(variant, tried))
+        drop = fp32["metrics"]["ndcg@10"] - entry["metrics"]["ndcg@10"]
+        return Trial(variant.name, entry["bytes"], check["mean_kendall_tau"], check["min_kendall_tau"], round(drop, 4))
+
+    unique = set(towers_fp32.values())
+    limit = max_publish_mb * 1e6 if publish is not None and max_publish_mb is not None else None
+    choice = choose_int8(INT8_VARIANTS, measure, gate, limit)
+    if choice.shipped is None:  # no servable int8 folder is left behind
+        report["precisions"].pop("int8", None)
+        shutil.rmtree(work / f"{name}-int8", ignore_errors=True)
+    report["int8"] = choice.report()
+    report["shipped_precision"] = "fp32" if choice.shipped is None else "int8"
     report["gate"] = {
         "fp32_max_abs_score": gate.parity_max_abs,
         "min_mean_kendall_tau": gate.parity_min_tau,
@@ -262,6 +248,7 @@ def export_student(
         raise ExportError(
             f"the kept model ({report['shipped_precision']}) is {shipped_bytes / 1e6:.1f} MB, over the "
             f"{max_publish_mb:g} MB publishing limit; not published (see {work / 'report.json'})"
+            + ("" if choice.shipped else f"; {choice.message}")
         )
     if publish is not None:
         target = publish / name
@@ -350,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             f"tau mean {p['mean_kendall_tau']:.4f} min {p['min_kendall_tau']:.4f}  "
             f"NDCG@10 {m['ndcg@10']}  AUC {m['engagement_auc']}  combined {m['combined']}"
         )
+    print(report["int8"]["message"])
     print(
         f"shipped precision: {report['shipped_precision']}"
         + (f" -> {report['published']}" if "published" in report else "")

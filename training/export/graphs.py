@@ -9,7 +9,10 @@ on a fused graph needs ``DefaultTensorType`` set, or it fails on the fused nodes
 
 from __future__ import annotations
 
+import re
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -161,13 +164,67 @@ def fuse_transformer(source: Path, target: Path, num_heads: int, hidden_size: in
     return target
 
 
-def quantize_int8(source: Path, target: Path, accurate: bool = True) -> Path:
+LAYER = re.compile(r"/layer\.(\d+)/")
+
+
+def _ffn_output(node: str, last: int) -> bool:
+    return node.endswith("/output/dense/MatMul") and "/attention/" not in node
+
+
+def _ffn(node: str, last: int) -> bool:
+    return _ffn_output(node, last) or node.endswith("/intermediate/dense/MatMul")
+
+
+def _ffn_and_last_layer(node: str, last: int) -> bool:
+    # The fused attention nodes are named Attention_<layer> (in layer order).
+    return _ffn(node, last) or f"/layer.{last}/" in node or node == f"Attention_{last}"
+
+
+def _all_but_embeddings(node: str, last: int) -> bool:
+    # The word embeddings (most of the bytes) sit in EmbedLayerNormalization: int8 in every variant.
+    return _ffn(node, last) or node.endswith("/attention/output/dense/MatMul") or node.startswith("Attention_")
+
+
+@dataclass(frozen=True)
+class Int8Variant:
+    """One int8 recipe for a fused tower: per-channel int8 weights, except the MatMul / Attention
+    nodes ``keep_fp32(node name, last layer index)`` selects, which stay fp32 (bigger, closer to fp32)."""
+
+    name: str
+    keeps: str  # what stays fp32, for the report
+    keep_fp32: Callable[[str, int], bool]
+
+    def fp32_nodes(self, graph: Path) -> list[str]:
+        """The names of ``graph``'s nodes this variant leaves in fp32."""
+        import onnx
+
+        nodes = [n for n in onnx.load(str(graph), load_external_data=False).graph.node if n.op_type in FLOAT_OPS]
+        last = max((int(m.group(1)) for n in nodes if (m := LAYER.search(n.name))), default=0)
+        return [node.name for node in nodes if self.keep_fp32(node.name, last)]
+
+
+FLOAT_OPS = ("MatMul", "Attention")
+# Most to least compressed: export ships the first that passes its gate (training/export/int8_choice.py).
+# Tiny 6-layer title towers (README, export): tau vs PyTorch 0.984 / 0.990 / 0.991 / 0.995, folders
+# 34.9 / 45.5 / 47.2 / 56.0 MB.
+INT8_VARIANTS = (
+    Int8Variant("ffn-output-fp32", "the feed-forward output MatMuls", _ffn_output),
+    Int8Variant("ffn-fp32", "every feed-forward MatMul", _ffn),
+    Int8Variant("ffn-last-layer-fp32", "every feed-forward MatMul and the whole last layer", _ffn_and_last_layer),
+    Int8Variant(
+        "embeddings-only-int8", "every MatMul and attention (only the embeddings are int8)", _all_but_embeddings
+    ),
+)
+
+
+def quantize_int8(source: Path, target: Path, accurate: bool = True, variant: Int8Variant = INT8_VARIANTS[0]) -> Path:
     """Dynamic int8 quantisation of the weights (activations quantised at run time).
 
-    ``accurate``: per-channel weight scales, and the feed-forward output projections (whose inputs,
-    GELU outputs, have the widest range) kept in fp32. Measured on the full student's towers
-    (20 held-out lists): plain int8 ranks with Kendall tau 0.973 vs PyTorch, per-channel 0.990,
-    per-channel without those two MatMuls 0.993 (+7 MB). ``accurate=False`` is the fastest variant.
+    ``accurate``: per-channel weight scales, and the nodes ``variant`` selects kept in fp32 (by
+    default the feed-forward output projections, whose inputs, GELU outputs, have the widest
+    range). Measured on the previous full student's towers (20 held-out lists): plain int8 ranks with
+    Kendall tau 0.973 vs PyTorch, per-channel 0.990, per-channel without those MatMuls 0.993 (+7 MB).
+    ``accurate=False`` is the fastest variant (every weight int8, per-tensor scales).
     """
     import logging
 
@@ -177,22 +234,13 @@ def quantize_int8(source: Path, target: Path, accurate: bool = True) -> Path:
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # quantize_dynamic logs a pre-processing hint on the root logger
-    keep = []
-    if accurate:
-        keep = [
-            node.name
-            for node in onnx.load(str(source), load_external_data=False).graph.node
-            if node.op_type == "MatMul"
-            and node.name.endswith("/output/dense/MatMul")
-            and "/attention/" not in node.name
-        ]
     try:
         quantize_dynamic(
             str(source),
             str(target),
             weight_type=QuantType.QInt8,
             per_channel=accurate,
-            nodes_to_exclude=keep,
+            nodes_to_exclude=variant.fp32_nodes(source) if accurate else [],
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     finally:

@@ -8,7 +8,7 @@ import torch
 
 from app.domain.featurize import FEATURE_NAMES
 from training.distill.student import RankerStudent
-from training.export.graphs import export_interaction, export_tower
+from training.export.graphs import INT8_VARIANTS, export_interaction, export_tower, fuse_transformer, quantize_int8
 from training.teachers.losses import expected_grade
 
 WIDTH = 16
@@ -81,3 +81,19 @@ def test_the_raw_similarity_alone_moves_the_scores():
     assert not torch.allclose(near, far)
     with pytest.raises(AssertionError, match="similarity"):
         student.interaction(member, job, features)
+
+
+@pytest.mark.parametrize("variant", INT8_VARIANTS, ids=lambda v: v.name)
+def test_each_int8_variant_leaves_its_nodes_fp32_and_quantises_the_rest(tmp_path, variant):
+    import onnx
+
+    student = _student(True)
+    fused = fuse_transformer(
+        export_tower(student.encoder, None, tmp_path / "raw.onnx"), tmp_path / "fp32.onnx", 2, WIDTH
+    )
+    kept = variant.fp32_nodes(fused)
+    assert kept  # the fused names the variants select exist in this exporter's graph
+    graph = onnx.load(str(quantize_int8(fused, tmp_path / "int8.onnx", variant=variant))).graph
+    float_nodes = {n.name for n in graph.node if n.op_type in ("MatMul", "Attention")}
+    assert float_nodes == set(kept)
+    assert any(n.op_type in ("MatMulInteger", "DynamicQuantizeMatMul", "QEmbedLayerNormalization") for n in graph.node)
