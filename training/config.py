@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -34,6 +34,7 @@ from app.domain.featurize import TowerText
 from training.errors import TrainingError
 
 PRESETS_DIR = Path(__file__).with_name("presets")
+TITLE_ENCODER_DIR = "title_encoder"  # the title-encoder stage's output under the run folder
 PRESETS = tuple(sorted(path.stem for path in PRESETS_DIR.glob("*.toml")))
 CONFIG_FILE = "config.json"
 
@@ -125,6 +126,11 @@ class StudentConfig(_Section):
         description="encoder folder of the towers (config.json, model.safetensors, tokenizer.json; "
         "default: the pretrained package, or JOBRANK_ENCODER_DIR)",
     )
+    encoder: Literal["pretrained", "title"] = Field(
+        default="pretrained",
+        description="the towers' encoder when encoder_dir is not set: the pretrained package, or the run's "
+        "title encoder (<runs>/title_encoder, made by the title-encoder stage, which the pipeline then runs first)",
+    )
     tower_text: TowerText = Field(
         default="compact", description="what the towers read: compact member/job texts, or headline/title"
     )
@@ -151,6 +157,12 @@ class StudentConfig(_Section):
         default=(0.5, 1.0), description="shares of the train lists (scaling curve)"
     )
     seed: int = Field(default=0, description="seed of initialisation and batch order")
+
+    def tower_encoder(self, runs: Path) -> Path | None:
+        """The towers' encoder folder for a run in ``runs`` (None: the pretrained package)."""
+        if self.encoder_dir is not None:
+            return self.encoder_dir
+        return runs / TITLE_ENCODER_DIR if self.encoder == "title" else None
 
     @field_validator("encoder_dir")
     @classmethod

@@ -1,4 +1,4 @@
-"""`python -m training pipeline`: the whole offline pipeline — data → teachers → students → ONNX — timed.
+"""`python -m training pipeline`: the whole offline pipeline — data → teachers → (title encoder) → students → ONNX — timed.
 
 On the user's own data (a ``--data`` folder with members.jsonl and no generator truth/), the first
 stage is the judge instead of the generator: it copies the inputs to <runs>/dataset and writes its
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from training.cli import add_run_arguments, resolve_config
-from training.config import CONFIG_FILE, save_config
+from training.config import CONFIG_FILE, TITLE_ENCODER_DIR, save_config
 from training.data import dataset as layout
 from training.data.jsonl import DataFileError
 from training.distill import train as distill_stage
@@ -31,6 +31,7 @@ from training.export.manifest_writer import MODEL_NAME
 from training.policy import label_dataset as judge_stage
 from training.policy import labelled_dataset as data_stage
 from training.teachers import teacher_stage as teachers_stage
+from training.teachers import title_encoder as title_stage
 
 StageMain = Callable[[list[str] | None], int]
 
@@ -38,6 +39,7 @@ StageMain = Callable[[list[str] | None], int]
 OUTPUTS = (
     "dataset",
     "teachers",
+    TITLE_ENCODER_DIR,
     "teacher_scores",
     "eval",
     "student",
@@ -100,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     stages: list[tuple[str, StageMain, list[str]]] = [
         (first, first_main, first_args),
         ("teachers", teachers_stage.main, run_args),
+        # The towers' encoder, when the students read titles through the run's own (fine-tuned) one.
+        *(
+            [("title-encoder", title_stage.main, settings + flags + ["--out", str(runs / TITLE_ENCODER_DIR)])]
+            if config.student.encoder == "title" and config.student.encoder_dir is None
+            else []
+        ),
         ("distill", distill_stage.main, run_args),
         (
             "export",

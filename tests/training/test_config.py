@@ -109,3 +109,17 @@ def test_teacher_threads_follow_the_cgroup_quota(monkeypatch):
     assert torch_threads(world=1) == 2 and torch_threads(world=2) == 1
     monkeypatch.setattr(cpus, "_cgroup_quota", lambda: None)
     assert torch_threads(world=2) == 4
+
+
+def test_the_towers_encoder_is_the_folder_given_else_the_runs_title_encoder(tmp_path):
+    student = load_config("full").student
+    assert student.encoder == "title"  # the shipped model's towers read through the run's title encoder
+    assert student.tower_encoder(tmp_path) == tmp_path / "title_encoder"
+    assert load_config("tiny").student.tower_encoder(tmp_path) is None  # the pretrained package
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"")
+    given = load_config("full", overrides=[f"student.encoder_dir={folder}"]).student
+    assert given.tower_encoder(tmp_path) == folder
+    with pytest.raises(ConfigError, match="student.encoder"):
+        load_config("tiny", overrides=["student.encoder=bert"])

@@ -80,7 +80,7 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
     data = load_dataset(data_dir)
     pool = load_lists(data, ("train",), cfg.pool_members, seed=config.lists.seed)
     test = load_lists(data, ("test",), config.lists.score_test_members, seed=config.lists.seed)
-    tokenizer, encoder, _ = load_encoder(student_cfg.layers, student_cfg.encoder_dir)
+    tokenizer, encoder, _ = load_encoder(student_cfg.layers, student_cfg.tower_encoder(runs))
     blank = lambda lists: [{"grade_probs": [0.2] * 5, "engagement": 0.0} for lst in lists for _ in lst.jobs]  # noqa: E731
     pool_data = prepare(pool, blank(pool), encoder, tokenizer, student_cfg, progress)
     test_data = prepare(test, blank(test), encoder, tokenizer, student_cfg, progress)

@@ -194,7 +194,7 @@ def distill(
 ) -> dict:
     """The ablation and the scaling curve; writes metrics.json, scaling.png and student.pt."""
     started = time.perf_counter()
-    tokenizer, encoder, encoder_card = load_encoder(cfg.layers, cfg.encoder_dir)
+    tokenizer, encoder, encoder_card = load_encoder(cfg.layers, cfg.tower_encoder(runs))
     scores_dir = runs / "teacher_scores"
     data = load_dataset(data_dir)
     splits = {}

@@ -91,7 +91,7 @@ def load_student(runs: Path, cfg: StudentConfig):
     path = runs / "student" / "student.pt"
     if not path.is_file():
         raise TrainingError(f"{path}: no trained student (run `python -m training distill` first)")
-    tokenizer, encoder, card = load_encoder(cfg.layers, cfg.encoder_dir)
+    tokenizer, encoder, card = load_encoder(cfg.layers, cfg.tower_encoder(runs))
     student = RankerStudent(encoder, encoder.config.hidden_size, cfg.dim, cfg.raw_similarity)
     missing, unexpected = _load_weights(student, path, strict=False)  # the frozen encoder is not in the file
     if unexpected or any(not key.startswith("encoder.") for key in missing):
@@ -159,7 +159,7 @@ def export_student(
         student if cfg.raw_similarity else None,
     )
     features = export_features(scorer, graphs / "features.onnx")
-    tokenizer_json = encoder_dir(cfg.encoder_dir) / "tokenizer.json"
+    tokenizer_json = encoder_dir(cfg.tower_encoder(runs)) / "tokenizer.json"
     exported = time.perf_counter() - started
 
     data = load_dataset(data_dir)
