@@ -221,6 +221,7 @@ def test_evaluation_reports_every_model_on_each_split_asked_for(scored_run, tiny
         "engagement teacher",
         "teachers blended",
         "student (jobrank-ranker)",  # the shipped one in artifacts/, through the service runtime
+        "student (jobrank-ranker) text path",  # the cosine of its two towers alone
     }
     assert set(report["models"]) == models
     assert list(report["splits"]) == splits
