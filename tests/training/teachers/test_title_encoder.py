@@ -10,10 +10,9 @@ import torch
 
 from training.__main__ import main
 from training.config import TitleEncoderConfig
-from training.teachers.encoder import load_encoder, pooled_embeddings
+from training.teachers.encoder import ENV_OVERRIDE, load_encoder, pooled_embeddings, pretrained_dir
 from training.teachers.title_encoder import info_nce, train_title_encoder
 from training.teachers.title_pairs import TitleGroups
-from training.teachers.title_similarity import encoder_at
 
 GROUPS = TitleGroups(
     {
@@ -35,8 +34,7 @@ UNRELATED = "software developer"
 
 def _margins(path) -> np.ndarray:
     """cos(title, own phrasing) - cos(title, unrelated title) per probe."""
-    with encoder_at(path):
-        tokenizer, model, _ = load_encoder()
+    tokenizer, model, _ = load_encoder(folder=path or pretrained_dir())
     texts = [t for pair in PROBES for t in pair] + [UNRELATED]
     vectors = pooled_embeddings(model.eval(), tokenizer, texts, 32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -62,17 +60,16 @@ def test_info_nce_is_small_for_matched_pairs_and_large_for_shuffled_ones():
     assert matched < 0.01 < 5 < shuffled
 
 
-def test_a_short_fine_tune_writes_a_folder_load_encoder_reads(fine_tuned):
+def test_a_short_fine_tune_writes_a_folder_load_encoder_reads(fine_tuned, monkeypatch):
     out, card = fine_tuned
     assert {"config.json", "model.safetensors", "tokenizer.json", "card.json"} <= {p.name for p in out.iterdir()}
     assert json.loads((out / "card.json").read_text())["pairs_seen"] == card["pairs_seen"] == 8 * 8
     assert card["loss_end"] < card["loss_start"]
-    with encoder_at(out):
-        tokenizer, model, encoder_card = load_encoder()
+    monkeypatch.setenv(ENV_OVERRIDE, str(out))  # JOBRANK_ENCODER_DIR=<folder> points load_encoder at it
+    tokenizer, model, encoder_card = load_encoder()
     assert encoder_card.path == str(out) and encoder_card.layers_used == 6
     tuned = model.encoder.layer[5].output.dense.weight
-    with encoder_at(None):
-        _, pretrained, _ = load_encoder()
+    _, pretrained, _ = load_encoder(folder=pretrained_dir())
     assert not torch.equal(tuned, pretrained.encoder.layer[5].output.dense.weight)
     assert torch.equal(model.embeddings.word_embeddings.weight, pretrained.embeddings.word_embeddings.weight)
 
