@@ -46,7 +46,8 @@ def session_options(threads: int):
 class TextEncoder:
     """One tower: tokenise (truncated to the manifest's length), run ONNX."""
 
-    def __init__(self, tokenizer_path: Path, onnx_path: Path, max_length: int, threads: int):
+    def __init__(self, tokenizer_path: Path, onnx_path: Path, max_length: int, threads: int, session=None):
+        """``session``: an already loaded session of ``onnx_path`` to share (one graph serving both towers)."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -54,7 +55,7 @@ class TextEncoder:
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.enable_truncation(max_length=max_length)
         self.tokenizer.no_padding()
-        self.session = ort.InferenceSession(
+        self.session = session or ort.InferenceSession(
             str(onnx_path), session_options(threads), providers=["CPUExecutionProvider"]
         )
 
@@ -115,8 +116,9 @@ class StudentModel:
             self.member_tower = TextEncoder(
                 tokenizer, self.directory / files.member_tower, inputs.member_tower.max_length, threads
             )
+            shared = self.member_tower.session if files.job_tower == files.member_tower else None
             self.job_tower = TextEncoder(
-                tokenizer, self.directory / files.job_tower, inputs.job_tower.max_length, threads
+                tokenizer, self.directory / files.job_tower, inputs.job_tower.max_length, threads, shared
             )
             self.interaction = ort.InferenceSession(
                 str(self.directory / files.interaction), session_options(threads), providers=["CPUExecutionProvider"]
