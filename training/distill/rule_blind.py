@@ -83,6 +83,14 @@ def _blind_and_wrong(
     return blind, {i: Misreading(bool(wrong_rng.random() < 0.5), float(wrong_rng.random())) for i in sorted(wrong)}
 
 
+def _as_read(facts: _Facts, record_id: str, blind: frozenset[str], wrong: dict[str, Misreading]) -> _Facts:
+    """A member's or job's facts as the drawn rules read them: unresolved if blind, misread if wrong."""
+    if record_id in blind:
+        return unrecognised(facts)
+    misreading = wrong.get(record_id)
+    return facts if misreading is None else misreading.apply(facts)
+
+
 @dataclass
 class RuleBlind:
     """Which members and jobs are rule-blind or rule-wrong, and their (cached) facts."""
@@ -110,22 +118,13 @@ class RuleBlind:
 
     def member_facts(self, member: Member) -> MemberFacts:
         """The member's facts, title unresolved or misread if the member was drawn."""
-        facts = member_facts(member)
-        if member.member_id in self.members:
-            return unrecognised(facts)
-        misreading = self.wrong_members.get(member.member_id)
-        return facts if misreading is None else misreading.apply(facts)
+        return _as_read(member_facts(member), member.member_id, self.members, self.wrong_members)
 
     def job_facts(self, job: Job) -> JobFacts:
         """The job's facts (computed once per job), title unresolved or misread if the job was drawn."""
         facts = self._job_facts.get(job.job_id)
         if facts is None:
-            facts = job_facts(job)
-            misreading = self.wrong_jobs.get(job.job_id)
-            if job.job_id in self.jobs:
-                facts = unrecognised(facts)
-            elif misreading is not None:
-                facts = misreading.apply(facts)
+            facts = _as_read(job_facts(job), job.job_id, self.jobs, self.wrong_jobs)
             self._job_facts[job.job_id] = facts
         return facts
 
