@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64)
     threads: int = Field(0, ge=0, le=256)
     cache_size: int = Field(50_000, ge=0)
+    validated_cache_size: int = Field(10_000, ge=0)
     admin_token: str | None = None
     log_level: str = "info"
 

@@ -12,16 +12,18 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from app.api.deps import ServiceState
 from app.domain.schemas import Job
 from app.schemas import MAX_BUDGET_MS
+
+if TYPE_CHECKING:  # deps holds the validated-candidate cache, which validates through this module
+    from app.api.deps import ServiceState
 
 M = TypeVar("M", bound=BaseModel)
 INLINE_BYTES = 256_000  # ~300 candidates; larger bodies go to the parser thread

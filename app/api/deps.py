@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
 
+from app.api.candidates import ValidatedJobs
 from app.config import Settings
 from app.ranking.admission import AdmissionQueue
 from app.ranking.engine import RankingEngine
@@ -28,6 +29,8 @@ class ServiceState:
     parser: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="parser"))
     # Model loading runs here, so a reload never stalls ranking requests behind it.
     loader: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="loader"))
+    # Candidates validated before, by the digest of their JSON (app/api/candidates.py).
+    validated: ValidatedJobs = field(default_factory=lambda: ValidatedJobs(10_000))
     warmed_up: bool = False
     draining: bool = False  # SIGTERM received: no new work is admitted (503), in-flight requests finish
     gc_frozen: bool = False  # gc.freeze() ran after the first load (see app/lifecycle.py)
