@@ -68,7 +68,7 @@ async def one(client: Client, payload: bytes, scheduled: float, out: list[dict])
     entry = {"status": status, "at": scheduled, "sent": sent, "ms": (done - scheduled) * 1000.0}
     if status == 200:
         answer = orjson.loads(body)
-        entry |= {"server_ms": answer["timing"]["total_ms"], "tier": answer["tier"]}
+        entry |= {"server_ms": answer["timing"]["total_ms"], "tier": answer["tier"], "degraded": answer["degraded"]}
     out.append(entry)
 
 

@@ -5,8 +5,8 @@
     python benchmarks/sweep.py --target local=http://127.0.0.1:8000 --pid local=12345 \\
                                --target container=http://127.0.0.1:8001 --container container=jobrank
 
-Each step sends requests on a fixed schedule (load_test.open_loop: latency counts from the scheduled
-send time, so a stalled server cannot hide its queue: coordinated omission corrected) at one offered
+Each step sends requests on a fixed schedule (latency counts from the scheduled send time, so a
+stalled server cannot hide its queue: coordinated omission corrected) at one offered
 rate for --seconds; percentiles come from an HdrHistogram (1 µs .. 60 s, 3 significant digits). Answers
 are counted by class (200 / 429 / 503 / other); goodput = 200s within the budget per second. The knee
 is the highest offered rate whose p99 (over every answer) is within the budget with at most 1 % non-200
@@ -16,6 +16,9 @@ noise of a shared machine falls on all of them alike. Server RSS and CPU come fr
 (and its children) or of a --container's main process (`docker inspect`), else from `docker stats
 --no-stream`. Writes runs/benchmarks/sweep.json and sweep.png (p50/p99 and goodput vs offered rate),
 and copies the PNG to docs/. The load generator shares the machine with the service: its cost is in the figures.
+``--client raw`` (the default) is benchmarks/open_loop.py, a minimal keep-alive HTTP/1.1 client on
+asyncio streams (loopback targets only); ``--client httpx`` is load_test.open_loop, which costs
+several times more CPU a request, taken from the service on a shared machine.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks import open_loop as raw_client  # noqa: E402
 from benchmarks.load_test import build_requests, numbered, open_loop, start_server, with_member_marks  # noqa: E402
 
 CLASSES = ("200", "429", "503", "other")
@@ -59,6 +63,16 @@ def histogram_percentiles(latencies_ms: list[float]) -> dict[str, float]:
     out = {name: histogram.get_value_at_percentile(q) / 1000 for name, q in named.items()}
     out["max"] = histogram.get_max_value() / 1000
     return out
+
+
+def send_step(url: str, payloads: list[bytes], rate: float, client: str) -> list[dict]:
+    """One open-loop step with ``client`` ("raw" or "httpx"): a result per request, latency in ``latency_ms``."""
+    if client == "httpx":
+        return asyncio.run(open_loop(url, payloads, rate))
+    port = httpx.URL(url).port or 80
+    seconds = len(payloads) / rate
+    results = raw_client.run(raw_client.open_loop(port, payloads, rate, seconds, time.perf_counter() + 0.2))
+    return [{**r, "latency_ms": r["ms"]} for r in results]
 
 
 def summarise_step(results: list[dict], rate: float, seconds: float, budget_ms: float) -> dict:
@@ -209,7 +223,7 @@ def sweep(targets: dict[str, tuple[str, ServerUsage]], payloads: list[bytes], ar
         chosen = [payloads[i % len(payloads)] for i in range(count)]
         if args.distinct_members:
             chosen = [numbered(payload, next(sequence)) for payload in chosen]
-        results = asyncio.run(open_loop(url, chosen, rate))
+        results = send_step(url, chosen, rate, args.client)
         step = {**summarise_step(results, rate, args.seconds, args.budget_ms), "server": usage.sample()}
         steps[name].append(step)
         bar.set_postfix_str(
@@ -348,6 +362,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="every request's member is one the service has not seen (the bodies repeat 13 members otherwise)",
     )
+    parser.add_argument(
+        "--client", choices=("raw", "httpx"), default="raw", help="load generator (see above; raw: loopback only)"
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     targets = named(args.target + ([f"service={args.url}"] if args.url else []), "--target")
@@ -363,11 +380,17 @@ def main(argv: list[str] | None = None) -> int:
     if not targets:
         process, targets["local"] = start_server(args.model.parent, 0)
         pids["local"] = process.pid
-    report: dict = {"budget_ms": args.budget_ms, "seconds": args.seconds, "candidates": args.candidates, "targets": {}}
+    report: dict = {
+        "budget_ms": args.budget_ms,
+        "seconds": args.seconds,
+        "candidates": args.candidates,
+        "client": args.client,
+        "targets": {},
+    }
     try:
         for url in targets.values():
             index_catalogue(url, catalogue, args.index_passes)
-            asyncio.run(open_loop(url, payloads[:100], 20.0))  # warm-up, not measured
+            send_step(url, payloads[:100], 20.0, args.client)  # warm-up, not measured
         usages = {name: (url, ServerUsage(pids.get(name), containers.get(name))) for name, url in targets.items()}
         report["targets"] = sweep(usages, payloads, args)
     finally:
