@@ -9,7 +9,9 @@ jobs, whose texts the cache keeps for that purpose (a bounded number of them).
 
 A member's embedding depends on the member text alone (the tower runs each text by itself), so a
 member who asks again (the next page, a refresh, another candidate set) reuses it:
-:class:`MemberCache`, keyed by a hash of that text, one per engine (a new model starts empty).
+:class:`MemberCache`, keyed by a hash of that text, one per engine (a new model starts empty). The
+match features' member side depends on the member's content alone: a second :class:`MemberCache`
+keeps it by a hash of the member's JSON.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -113,16 +116,20 @@ class JobCache:
         return self.hits / total if total else 0.0
 
 
-def _text_key(text: str) -> bytes:
-    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+def _text_key(text: str | bytes) -> bytes:
+    return hashlib.blake2b(text.encode() if isinstance(text, str) else text, digest_size=16).digest()
 
 
-class MemberCache:
-    """Thread-safe LRU of member-tower embeddings by member text (16-byte hash), with hit / miss counts."""
+V = TypeVar("V")
+
+
+class MemberCache(Generic[V]):
+    """Thread-safe LRU of what depends on a member alone (the tower's embedding by member text, the
+    match features' member side by the member's JSON), keyed by a 16-byte hash, with hit / miss counts."""
 
     def __init__(self, capacity: int):
         self.capacity = capacity
-        self._entries: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._entries: OrderedDict[bytes, V] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -130,8 +137,8 @@ class MemberCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, text: str) -> np.ndarray | None:
-        """The embedding of ``text`` (refreshing its recency), or None."""
+    def get(self, text: str | bytes) -> V | None:
+        """The value kept for ``text`` (refreshing its recency), or None."""
         key = _text_key(text)
         with self._lock:
             vector = self._entries.get(key)
@@ -142,7 +149,7 @@ class MemberCache:
                 self._entries.move_to_end(key)
             return vector
 
-    def put(self, text: str, vector: np.ndarray) -> None:
+    def put(self, text: str | bytes, vector: V) -> None:
         """Keep ``vector`` for ``text``, evicting the least recently used beyond capacity."""
         if self.capacity <= 0:
             return

@@ -200,3 +200,20 @@ def test_a_member_seen_before_reuses_its_embedding_with_the_same_scores(engine):
     assert "member_tower" in first.steps_ms and "member_tower" not in again.steps_ms
     assert "member_tower" in other.steps_ms  # another member's text is encoded, never served from the cache
     np.testing.assert_array_equal(first.score, again.score)
+
+
+@needs_model
+def test_a_member_side_is_reused_only_for_the_same_member_content(engine):
+    jobs = [make_job(job_id=f"ms{i}", title=f"Nurse {i}", required_skills=["Patient care"]) for i in range(3)]
+    member = make_member(headline="Member side check")
+    hits = engine.member_sides.hits
+    first = engine.rank(member, jobs, budget_ms=60_000)
+    again = engine.rank(member, jobs, budget_ms=60_000)
+    assert engine.member_sides.hits == hits + 1
+    np.testing.assert_array_equal(first.score, again.score)
+    # Same text for the tower, other facts (skills): the features change, so no cached side is served.
+    nurse = member.model_copy(update={"skills": ["Patient care"]})
+    changed = engine.rank(nurse, jobs, budget_ms=60_000)
+    assert engine.member_sides.hits == hits + 1
+    fresh = RankingEngine(engine.model, cache_size=100).rank(nurse, jobs, budget_ms=60_000)
+    np.testing.assert_array_equal(changed.score, fresh.score)
