@@ -59,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         engine.index_jobs(request.candidates)
         keys = [job_key(job) for job in request.candidates]
         facts = [entry.facts for entry in engine.cache.get_many(keys) if entry is not None]
-        vector = engine.model.encode_members([engine.model.member_text(request.member)])[0]
+        from app.domain import featurize
+
+        # Older checkouts have one member text for every model (featurize.member_text).
+        member_text = getattr(engine.model, "member_text", featurize.member_text)
+        vector = engine.model.encode_members([member_text(request.member)])[0]
         embeddings = [entry.embedding for entry in engine.cache.get_many(keys) if entry is not None]
         member_side = member_facts(request.member)
         features = facts_feature_matrix(member_side, facts)
@@ -73,13 +77,16 @@ def main(argv: list[str] | None = None) -> int:
         import numpy as np
 
         jobs_matrix = np.stack(embeddings)
+        route_validation = _route_validation(app, data, job_key)
         steps = {
             "JSON parse (orjson)": lambda: orjson.loads(raw),
             "validation (pydantic)": lambda: RankRequest.model_validate(data),
             "content keys": lambda: [job_key(job) for job in request.candidates],
+            "validation + content keys as the route does (candidates seen before)": route_validation,
             "cache lookup": lambda: engine.cache.get_many(keys),
             "match features": lambda: facts_feature_matrix(member_facts(request.member), facts),
-            "member tokenise + tower": lambda: engine.model.encode_members([engine.model.member_text(request.member)]),
+            "match features, member side given": lambda: facts_feature_matrix(member_side, facts),
+            "member tokenise + tower": lambda: engine.model.encode_members([member_text(request.member)]),
             "interaction + heads": lambda: engine.model.score(vector, jobs_matrix, features),
             "engine.ranked, same member": lambda: engine.ranked(request.member, request.candidates, 60_000),
             "engine.ranked, new member": lambda: engine.ranked(new_member(), request.candidates, 60_000),
@@ -95,6 +102,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(json.dumps({name: round(value, 3) for name, value in out.items()}, indent=2))
     return 0
+
+
+def _route_validation(app, data: dict, job_key):
+    """What the measured checkout's route does to validate a body and key its candidates, warm: the
+    validated-candidate cache where the checkout has one (app/api/candidates.py), else pydantic + keys."""
+    from app.schemas import RankRequest
+
+    validated = getattr(app.state.service, "validated", None)
+    if validated is not None:
+        validated.rank_request(data)  # the candidates are now known
+        return lambda: validated.rank_request(data)
+    return lambda: [job_key(job) for job in RankRequest.model_validate(data).candidates]
 
 
 if __name__ == "__main__":
