@@ -120,8 +120,10 @@ class StudentModel:
             self.job_tower = TextEncoder(
                 tokenizer, self.directory / files.job_tower, inputs.job_tower.max_length, threads, shared
             )
+            # One thread for the heads, as for the features tier: a small MLP over the candidates gains
+            # nothing from a second thread, and under load waits for a core to run its share.
             self.interaction = ort.InferenceSession(
-                str(self.directory / files.interaction), session_options(threads), providers=["CPUExecutionProvider"]
+                str(self.directory / files.interaction), session_options(1), providers=["CPUExecutionProvider"]
             )
             self.features = ort.InferenceSession(
                 str(self.directory / files.features), session_options(1), providers=["CPUExecutionProvider"]
