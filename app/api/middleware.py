@@ -28,6 +28,7 @@ from collections import Counter
 from fastapi import FastAPI
 
 from app import metrics
+from app.api import server
 from app.api.body import budget_hint, count_hint
 from app.api.deps import ServiceState
 from app.api.errors import overloaded_detail
@@ -55,6 +56,7 @@ POLL_S = 0.25  # how often a body read looks at the drain flag
 # JOBRANK_MAX_QUEUE: when the loop falls behind (a starved CPU), each one holds its body in memory;
 # more are refused (429) before their body is read, which is what lets the loop catch up.
 IN_FLIGHT_PER_QUEUE_SLOT = 2
+DOOR_BUDGET_MEMORY_S = 10.0  # how long the door remembers the largest budget a ranking request asked for
 SHED_STATUSES = {429, 503}  # answered by the thousand under overload: counted in one log line a second
 # Request ids made here: a random prefix per process and a counter (uuid4 per request reads
 # os.urandom, a system call that gives up the GIL, which the inference thread then holds).
@@ -82,8 +84,10 @@ class ServiceApp(FastAPI):
 
 
 def install(app: ServiceApp, state: ServiceState) -> None:
-    """Put :class:`ServiceMiddleware` in front of ``app``: a request it refuses never enters FastAPI."""
+    """Put :class:`ServiceMiddleware` in front of ``app``: a request it refuses never enters FastAPI; and
+    its :meth:`~ServiceMiddleware.door` in front of the HTTP parser when `python -m app` serves it."""
     app.service_middleware = ServiceMiddleware(functools.partial(FastAPI.__call__, app), state)
+    server.door = app.service_middleware.door
 
 
 def request_id_from(headers: dict[bytes, bytes]) -> str:
@@ -127,6 +131,32 @@ class ServiceMiddleware:
         self.body_timeout_s = state.settings.body_timeout_s
         self.shed_log = ShedLog()
         self.in_flight, self.max_in_flight = 0, IN_FLIGHT_PER_QUEUE_SLOT * state.settings.max_queue
+        # The largest budget ranking requests asked for lately: the door refuses only what even that
+        # budget would not fit, so a client with a larger budget than the default is not turned away.
+        self.door_budget_ms, self.door_budget_at = state.settings.default_budget_ms, 0.0
+
+    def door(self, head: bytes) -> bytes | None:
+        """A whole 429 answer (keep-alive) for a ranking request with this ``head`` (request line and
+        headers, unparsed), when even the cheapest request with the largest budget asked for lately
+        would be refused now; else None (it goes the usual way: parsed, body read, admitted or not).
+        Called by app/api/server.py before the HTTP parser sees the request."""
+        engine = self.state.registry.active
+        if engine is None or self.state.draining:
+            return None
+        now = time.perf_counter()
+        if now - self.door_budget_at > DOOR_BUDGET_MEMORY_S:
+            self.door_budget_ms = self.state.settings.default_budget_ms
+        try:
+            self.state.admission.check(engine.costs.request_ms(0), self.door_budget_ms, 0.0)
+        except Overloaded as exc:
+            metrics.SHED.labels("door").inc()
+            metrics.REQUESTS.labels("/v1/rank", "429").inc()
+            if log.isEnabledFor(logging.INFO):
+                self.shed_log.should_log("/v1/rank", 429, now)
+            head, payload = _door_answer(overloaded_detail(exc), exc.retry_after_s)
+            request_id = f"{_ID_PREFIX}{next(_ID_COUNTER):016x}".encode()
+            return head + b"\r\nx-request-id: " + request_id + b"\r\n\r\n" + payload
+        return None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -232,6 +262,8 @@ class ServiceMiddleware:
         if engine is None:
             return None  # the route answers 503
         budget = budget_hint(body, self.state.settings.default_budget_ms)
+        if budget >= self.door_budget_ms:
+            self.door_budget_ms, self.door_budget_at = budget, time.perf_counter()
         elapsed = (time.perf_counter() - started) * 1000.0
         queue, costs = self.state.admission, engine.costs
         try:
@@ -261,6 +293,15 @@ def _encoded(status: int, detail: str, retry_after: int | None, close: bool) -> 
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_after).encode()))
     return headers, body
+
+
+@functools.lru_cache(maxsize=64)
+def _door_answer(detail: str, retry_after: int) -> tuple[bytes, bytes]:
+    """An HTTP/1.1 429 answer's status line and headers (keep-alive; the request id goes last) and its
+    JSON body, encoded once."""
+    head, payload = _encoded(429, detail, retry_after, False)
+    lines = [b"HTTP/1.1 429 Too Many Requests", *(name + b": " + value for name, value in head)]
+    return b"\r\n".join(lines), payload
 
 
 def _replay(body: bytes, receive):

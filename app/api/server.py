@@ -10,8 +10,10 @@ ahead of time would carry the stamp of the one before it, which only overstates 
 from __future__ import annotations
 
 import contextvars
+import re
 import signal
 import time
+from collections.abc import Callable
 
 from app.config import Settings
 
@@ -22,13 +24,60 @@ except ImportError:  # pragma: no cover - httptools not installed
 
 arrival_var: contextvars.ContextVar[float | None] = contextvars.ContextVar("jobrank_arrival", default=None)
 
+# The door (app/api/middleware.py sets it): given a ranking request's head, the bytes of a whole 429
+# answer when the service refuses it before parsing anything, else None.
+door: Callable[[bytes], bytes | None] | None = None
+RANK_START = b"POST /v1/rank HTTP/1.1\r\n"
+_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,12})[ \t]*\r\n", re.IGNORECASE)
+_NOT_AT_THE_DOOR = re.compile(rb"\r\n(transfer-encoding|expect):", re.IGNORECASE)  # left to the full path
+
 
 class StampedProtocol(BaseProtocol):
-    """uvicorn's HTTP protocol, recording in ``arrival_var`` when data arrived (the request task inherits it)."""
+    """uvicorn's HTTP protocol, recording in ``arrival_var`` when data arrived (the request task inherits
+    it), with a door in front of the HTTP parser: under overload a ranking request is answered 429 from
+    its first bytes and its body skipped as it arrives (the connection stays open), so a refusal costs
+    no parsing, no ASGI task and no body copy into Python objects beyond the socket reads."""
+
+    _skip = 0  # body bytes of a request refused at the door, still to arrive
 
     def data_received(self, data: bytes) -> None:
         arrival_var.set(time.perf_counter())
+        if self._skip:
+            skipped = min(self._skip, len(data))
+            self._skip -= skipped
+            data = data[skipped:]
+            if not data:
+                return
+        if door is not None and data.startswith(RANK_START) and self._between_requests():
+            rest = self._at_the_door(data)
+            if rest is not None:  # refused
+                if rest:
+                    self.data_received(rest)  # a pipelined request behind the refused one
+                return
         super().data_received(data)
+
+    def _between_requests(self) -> bool:
+        cycle = getattr(self, "cycle", None)
+        return (cycle is None or cycle.response_complete) and not self.pipeline and not self.transport.is_closing()
+
+    def _at_the_door(self, data: bytes) -> bytes | None:
+        """None: not refused (the parser takes ``data``). Else the 429 is written and what follows the
+        refused request in ``data`` is returned (its body's missing bytes are skipped as they come)."""
+        end = data.find(b"\r\n\r\n")
+        length = _LENGTH.search(data, 0, end + 2) if end >= 0 else None
+        if length is None or _NOT_AT_THE_DOOR.search(data, 0, end + 2) is not None:
+            return None
+        answer = door(data[: end + 4]) if door is not None else None
+        if answer is None:
+            return None
+        self._unset_keepalive_if_required()
+        self.transport.write(answer)
+        # The keep-alive timer bounds a refused body that trickles: the connection closes when it fires.
+        self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+        body_start, size = end + 4, int(length.group(1))
+        arrived = len(data) - body_start
+        self._skip = max(0, size - arrived)
+        return data[body_start + size :] if arrived > size else b""
 
 
 def serve(settings: Settings) -> None:
