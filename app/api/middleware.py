@@ -57,6 +57,10 @@ POLL_S = 0.25  # how often a body read looks at the drain flag
 # more are refused (429) before their body is read, which is what lets the loop catch up.
 IN_FLIGHT_PER_QUEUE_SLOT = 2
 DOOR_BUDGET_MEMORY_S = 10.0  # how long the door remembers the largest budget a ranking request asked for
+# The door closes when the work queued would take this share of that budget: the requests it lets in
+# find room after their body is read (many pass the door in one turn of the loop), and what is queued
+# keeps the inference thread busy meanwhile.
+DOOR_SHARE = 0.6
 SHED_STATUSES = {429, 503}  # answered by the thousand under overload: counted in one log line a second
 # Request ids made here: a random prefix per process and a counter (uuid4 per request reads
 # os.urandom, a system call that gives up the GIL, which the inference thread then holds).
@@ -137,8 +141,8 @@ class ServiceMiddleware:
 
     def door(self, head: bytes) -> bytes | None:
         """A whole 429 answer (keep-alive) for a ranking request with this ``head`` (request line and
-        headers, unparsed), when even the cheapest request with the largest budget asked for lately
-        would be refused now; else None (it goes the usual way: parsed, body read, admitted or not).
+        headers, unparsed), when even the cheapest request would be refused now with ``DOOR_SHARE`` of
+        the largest budget asked for lately; else None (it goes the usual way: parsed, body read, admitted or not).
         Called by app/api/server.py before the HTTP parser sees the request."""
         engine = self.state.registry.active
         if engine is None or self.state.draining:
@@ -147,7 +151,7 @@ class ServiceMiddleware:
         if now - self.door_budget_at > DOOR_BUDGET_MEMORY_S:
             self.door_budget_ms = self.state.settings.default_budget_ms
         try:
-            self.state.admission.check(engine.costs.request_ms(0), self.door_budget_ms, 0.0)
+            self.state.admission.check(engine.costs.request_ms(0), DOOR_SHARE * self.door_budget_ms, 0.0)
         except Overloaded as exc:
             metrics.SHED.labels("door").inc()
             metrics.REQUESTS.labels("/v1/rank", "429").inc()

@@ -93,13 +93,17 @@ def test_the_door_refuses_only_what_the_largest_recent_budget_would_not_fit(tmp_
     front.state.registry.active = type("Engine", (), {"costs": type("C", (), {"request_ms": lambda s, n: 2.0})()})()
     queue: AdmissionQueue = front.state.admission
     assert front.door(b"") is None  # an empty queue admits
-    queue.admit(60.0, 0.0, 0.0, force=True)  # 60 ms of work ahead: a 50 ms budget cannot fit
+    queue_ticket = queue.admit(30.0, 0.0, 0.0, force=True)  # 30 ms of work ahead: over the door's share of 50 ms
     answer = front.door(b"")
     assert answer is not None and answer.startswith(b"HTTP/1.1 429 ") and b"\r\nretry-after: 1\r\n" in answer
     head, _, payload = answer.partition(b"\r\n\r\n")
     assert json.loads(payload)["detail"].startswith("overloaded") and b"x-request-id: " in head
     assert int(head.split(b"content-length: ")[1].split(b"\r\n")[0]) == len(payload)
     front.door_budget_ms, front.door_budget_at = 500.0, time.perf_counter()  # a client asked for 500 ms lately
+    assert front.door(b"") is None
+    front.door_budget_ms, front.door_budget_at = 50.0, time.perf_counter()
+    queue.release(queue_ticket)
+    queue.admit(20.0, 0.0, 0.0, force=True)  # 20 ms ahead: the middleware decides, after the body
     assert front.door(b"") is None
 
 
