@@ -11,7 +11,10 @@ request finding 2 x JOBRANK_MAX_QUEUE others in flight answers 429 (connection c
 then read against the byte cap (413) and a deadline (JOBRANK_BODY_TIMEOUT_S: a client trickling
 its body gets 408 and the connection closes); a ranking body is admitted or refused (429) off its
 bytes, before it is parsed. Refusals are answered from pre-encoded bytes and logged once a second
-with their counts, not one line each.
+with their counts, not one line each. Under `python -m app` a door comes first (:meth:`ServiceMiddleware.door`,
+called by app/api/server.py before the HTTP parser): when the work queued would already take
+``DOOR_SHARE`` of the largest budget asked for lately, a ranking request is answered 429 from its
+first bytes and its body skipped as it arrives (`jobrank_shed_total{reason="door"}`).
 """
 
 from __future__ import annotations
@@ -151,9 +154,8 @@ class ServiceMiddleware:
         if now - self.door_budget_at > DOOR_BUDGET_MEMORY_S:
             self.door_budget_ms = self.state.settings.default_budget_ms
         try:
-            self.state.admission.check(engine.costs.request_ms(0), DOOR_SHARE * self.door_budget_ms, 0.0)
+            self.state.admission.check(engine.costs.request_ms(0), DOOR_SHARE * self.door_budget_ms, 0.0, "door")
         except Overloaded as exc:
-            metrics.SHED.labels("door").inc()
             metrics.REQUESTS.labels("/v1/rank", "429").inc()
             if log.isEnabledFor(logging.INFO):
                 self.shed_log.should_log("/v1/rank", 429, now)

@@ -76,11 +76,12 @@ class AdmissionQueue:
         with self._lock:
             return self.pending_ms * self.calibration
 
-    def check(self, floor_ms: float, budget_ms: float, elapsed_ms: float) -> None:
+    def check(self, floor_ms: float, budget_ms: float, elapsed_ms: float, label: str | None = None) -> None:
         """Raise :class:`Overloaded` when even work of ``floor_ms`` (the cheapest request) would be refused
-        now: lets a caller refuse before it measures the request's own cost (counting its jobs)."""
+        now: lets a caller refuse before it measures the request's own cost (counting its jobs). The
+        refusal is counted under ``label`` when given (e.g. "door"), else under its reason."""
         with self._lock:
-            self._refuse_if(self._refusal(floor_ms, budget_ms, elapsed_ms))
+            self._refuse_if(self._refusal(floor_ms, budget_ms, elapsed_ms), label)
 
     def admit(self, cost_ms: float, budget_ms: float, elapsed_ms: float, force: bool = False) -> Ticket:
         """A ticket for work of predicted ``cost_ms`` for a request ``elapsed_ms`` into its ``budget_ms``;
@@ -107,9 +108,9 @@ class AdmissionQueue:
             return "budget"
         return None
 
-    def _refuse_if(self, reason: str | None) -> None:
+    def _refuse_if(self, reason: str | None, label: str | None = None) -> None:
         if reason is not None:
-            metrics.SHED.labels(reason).inc()
+            metrics.SHED.labels(label or reason).inc()
             raise Overloaded(reason, self.pending_ms * self.calibration)
 
     def release(self, ticket: Ticket, service_ms: float | None = None) -> None:

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from app import metrics
 from app.api import server
 from app.api.server import StampedProtocol, arrival_var
 from app.config import Settings
@@ -90,12 +91,17 @@ def test_the_door_refuses_only_what_the_largest_recent_budget_would_not_fit(tmp_
     app = create_app(Settings.from_env({"JOBRANK_DEFAULT_BUDGET_MS": "50"}, artifacts=tmp_path))
     front = app.service_middleware
     assert front is not None and server.door == front.door
+    shed = metrics.SHED.labels("door")._value.get(), metrics.SHED.labels("budget")._value.get()
     front.state.registry.active = type("Engine", (), {"costs": type("C", (), {"request_ms": lambda s, n: 2.0})()})()
     queue: AdmissionQueue = front.state.admission
     assert front.door(b"") is None  # an empty queue admits
     queue_ticket = queue.admit(30.0, 0.0, 0.0, force=True)  # 30 ms of work ahead: over the door's share of 50 ms
     answer = front.door(b"")
     assert answer is not None and answer.startswith(b"HTTP/1.1 429 ") and b"\r\nretry-after: 1\r\n" in answer
+    assert (metrics.SHED.labels("door")._value.get(), metrics.SHED.labels("budget")._value.get()) == (
+        shed[0] + 1,
+        shed[1],
+    )  # counted once, as a door refusal
     head, _, payload = answer.partition(b"\r\n\r\n")
     assert json.loads(payload)["detail"].startswith("overloaded") and b"x-request-id: " in head
     assert int(head.split(b"content-length: ")[1].split(b"\r\n")[0]) == len(payload)
