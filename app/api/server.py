@@ -57,8 +57,12 @@ class StampedProtocol(BaseProtocol):
         super().data_received(data)
 
     def _between_requests(self) -> bool:
+        """No request of this connection is being read or answered (getattr: uvicorn's attributes, absent
+        from its h11 protocol, which then never meets the door)."""
         cycle = getattr(self, "cycle", None)
-        return (cycle is None or cycle.response_complete) and not self.pipeline and not self.transport.is_closing()
+        if cycle is not None and not getattr(cycle, "response_complete", False):
+            return False
+        return not getattr(self, "pipeline", True) and not self.transport.is_closing()
 
     def _at_the_door(self, data: bytes) -> bytes | None:
         """None: not refused (the parser takes ``data``). Else the 429 is written and what follows the
