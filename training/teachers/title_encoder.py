@@ -27,6 +27,7 @@ from tqdm import tqdm
 from training.cli import add_config_arguments, resolve_config
 from training.config import TitleEncoderConfig
 from training.teachers.encoder import load_encoder, mean_pool
+from training.teachers.schedule import warmup_then_linear
 from training.teachers.title_pairs import TitleGroups, sample_batch, title_groups
 from training.teachers.train import torch_threads
 
@@ -90,10 +91,7 @@ def train_title_encoder(
     tokenizer, model, base = load_encoder()
     trained = _freeze_lower(model, cfg.trainable_layers)
     optimiser = torch.optim.AdamW(trained, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    warmup = max(1, int(cfg.warmup * cfg.steps))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min((step + 1) / warmup, max(0.0, (cfg.steps - step) / max(1, cfg.steps - warmup)))
-    )
+    schedule = warmup_then_linear(optimiser, cfg.steps, cfg.warmup)
     rng = random.Random(f"{cfg.seed}:title-pairs")
     model.train()
     losses: list[float] = []

@@ -35,6 +35,7 @@ from training.teachers.batches import encode, predict
 from training.teachers.encoder import load_encoder
 from training.teachers.head_stage import teacher_loss, train_head
 from training.teachers.model import KINDS, CrossEncoderTeacher
+from training.teachers.schedule import warmup_then_linear
 
 CHECKPOINT = "model.pt"
 PRETRAINED = "pretrained all-MiniLM-L6-v2"
@@ -170,10 +171,7 @@ def train_teacher(
     plan = [_steps(lists, cfg, kind, epoch) for epoch in range(cfg.epochs)]
     per_rank = [len(steps) // world for steps in plan]  # equal step counts keep DDP processes in lock-step
     total = sum(per_rank)
-    warmup = max(1, int(cfg.warmup * total))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
-    )
+    schedule = warmup_then_linear(optimizer, total, cfg.warmup)
 
     trained.train()
     history, done = [], 0
