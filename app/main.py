@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 
 from app.api import middleware
-from app.api.candidates import ValidatedJobs
 from app.api.deps import ServiceState
 from app.api.errors import install_error_handlers
 from app.api.openapi import install_openapi
@@ -36,12 +35,7 @@ def create_app(settings: Settings | None = None) -> middleware.ServiceApp:
     registry = ModelRegistry(
         settings.artifacts, settings.model, settings.onnx_threads(), settings.cache_size, settings.model_version
     )
-    state = ServiceState(
-        settings=settings,
-        registry=registry,
-        admission=AdmissionQueue(settings.max_queue),
-        validated=ValidatedJobs(settings.validated_cache_size),
-    )
+    state = ServiceState(settings=settings, registry=registry, admission=AdmissionQueue(settings.max_queue))
     app.state.service = state
     install_error_handlers(app)
     for module in (rank, jobs, models, health):

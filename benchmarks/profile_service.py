@@ -40,8 +40,11 @@ STEPS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("match features", r"^(facts_feature_matrix|features_from_facts|member_facts|job_facts|feature_inputs) "),
         ("content keys", r"^(job_key|job_keys|content_keys) "),
         ("cache lookup", r"^(JobCache\.)?get_many "),
-        ("validation", r"^(validate|model_validate|model_validate_json|validate_json|validate_python|_digest) "),
-        ("validation", r"^ValidatedJobs\.rank_request "),
+        (
+            "validation",
+            r"^(validate|model_validate|model_validate_json|validate_json|validate_python|_digest"
+            r"|ValidatedJobs\.rank_request) ",
+        ),
         ("JSON parse", r"^(decode|read_json) \(app/api/body"),
         ("ranking order + results", r"^(RankingEngine\.)?ranked "),
         ("response", r"^(serialize_response|jsonable_encoder|render|rank_response|_response) "),

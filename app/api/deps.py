@@ -29,11 +29,14 @@ class ServiceState:
     parser: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="parser"))
     # Model loading runs here, so a reload never stalls ranking requests behind it.
     loader: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="loader"))
-    # Candidates validated before, by the digest of their JSON (app/api/candidates.py).
-    validated: ValidatedJobs = field(default_factory=lambda: ValidatedJobs(10_000))
+    # Candidates validated before, by the digest of their JSON (app/api/candidates.py); sized by the settings.
+    validated: ValidatedJobs = field(init=False)
     warmed_up: bool = False
     draining: bool = False  # SIGTERM received: no new work is admitted (503), in-flight requests finish
     gc_frozen: bool = False  # gc.freeze() ran after the first load (see app/lifecycle.py)
+
+    def __post_init__(self) -> None:
+        self.validated = ValidatedJobs(self.settings.validated_cache_size)
 
 
 async def get_state(request: Request) -> ServiceState:

@@ -104,6 +104,11 @@ def request_id_from(headers: dict[bytes, bytes]) -> str:
         text = given.decode("latin-1").strip()
         if REQUEST_ID_RE.match(text):
             return text
+    return new_request_id()
+
+
+def new_request_id() -> str:
+    """A request id made here: the process's prefix and the next count."""
     return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
@@ -160,8 +165,7 @@ class ServiceMiddleware:
             if log.isEnabledFor(logging.INFO):
                 self.shed_log.should_log("/v1/rank", 429, now)
             head, payload = _door_answer(overloaded_detail(exc), exc.retry_after_s)
-            request_id = f"{_ID_PREFIX}{next(_ID_COUNTER):016x}".encode()
-            return head + b"\r\nx-request-id: " + request_id + b"\r\n\r\n" + payload
+            return head + b"\r\nx-request-id: " + new_request_id().encode() + b"\r\n\r\n" + payload
         return None
 
     async def __call__(self, scope, receive, send):
