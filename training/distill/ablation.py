@@ -14,7 +14,11 @@ train split, until N pairs; plus "all": every list of the pool), two students of
 Both are evaluated on the held-out lists (``lists.score_test_members``) against the judge, beside
 the rules (the judge's field path). Writes runs/<name>/ablation/: metrics.json, curve.png and the
 table (table.md), which it also prints. Not part of the pipeline (``make model``): it trains one
-teacher per budget.
+teacher per budget. Each teacher's head stage sees every labelled pair; its fine-tuning samples
+``teacher.max_list`` candidates a list, as the pipeline's teachers do (full lists would make the
+largest budget's teacher ~2 h at the full preset). A budget's result is kept under
+ablation/points/ with the settings it was measured with: a run stopped part-way resumes at the first
+budget not yet measured with the same settings (the teacher's pool scores are kept too).
 """
 
 from __future__ import annotations
@@ -72,6 +76,40 @@ def _teacher_probs(teacher_dir: Path, lists: list[CandidateList], progress: bool
     ]
 
 
+def _settings(data_dir: Path, config: RunConfig) -> dict:
+    """What a budget's result depends on: a kept result is reused only when these are unchanged."""
+    sections = ("ablation", "teacher", "student", "lists")
+    return {
+        "data": str(data_dir.resolve()),
+        **{name: getattr(config, name).model_dump(mode="json") for name in sections},
+    }
+
+
+def _kept(path: Path, settings: dict) -> dict | None:
+    """The result kept at ``path`` if it was measured with ``settings``."""
+    if not path.is_file():
+        return None
+    kept = json.loads(path.read_text(encoding="utf-8"))
+    return kept["result"] if kept.get("settings") == settings else None
+
+
+def _keep(path: Path, settings: dict, result: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"settings": settings, "result": result}) + "\n", encoding="utf-8")
+
+
+def _pool_probs(
+    teacher_dir: Path, pool: list[CandidateList], settings: dict, progress: bool, desc: str
+) -> list[np.ndarray]:
+    """The teacher's grade distributions over the pool, kept beside the teacher for a resumed run."""
+    kept = _kept(teacher_dir / "pool_probs.json", settings)
+    if kept is not None:
+        return [np.asarray(p, dtype=np.float32) for p in kept]
+    probs = _teacher_probs(teacher_dir, pool, progress, desc)
+    _keep(teacher_dir / "pool_probs.json", settings, [p.tolist() for p in probs])
+    return probs
+
+
 def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, progress: bool = True) -> dict:
     """Both arms at every budget; writes metrics.json, table.md and curve.png under runs/ablation."""
     started = time.perf_counter()
@@ -91,17 +129,23 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
     def evaluate(student) -> dict:
         return rounded(evaluate_model(test, scores_of(student, test_data, policy), policy))
 
+    settings = _settings(data_dir, config)
     points = []
     for budget in budgets:
         k = labelled_prefix(pool, budget)
         labelled_pairs = sum(len(lst) for lst in pool[:k])
+        kept_point = out / "points" / f"labels-{labelled_pairs}.json"
+        point = _kept(kept_point, settings)
+        if point is not None:
+            points.append(point)
+            continue
         labels_only = fit("hard", pool_data[:k], student_cfg, width)
-        teacher_cfg = config.teacher.model_copy(
-            update={"train_members": k, "max_list": max(len(lst) for lst in pool), "epochs": cfg.teacher_epochs}
-        )
+        teacher_cfg = config.teacher.model_copy(update={"train_members": k, "epochs": cfg.teacher_epochs})
         teacher_dir = out / "teachers" / f"labels-{labelled_pairs}"
-        train_teacher("relevance", data_dir, teacher_dir, teacher_cfg, progress, config.lists.seed)
-        probs = _teacher_probs(teacher_dir, pool, progress, f"teacher ({labelled_pairs} labels) scores the pool")
+        if _kept(teacher_dir / "pool_probs.json", settings) is None:
+            train_teacher("relevance", data_dir, teacher_dir, teacher_cfg, progress, config.lists.seed)
+        desc = f"teacher ({labelled_pairs} labels) scores the pool"
+        probs = _pool_probs(teacher_dir, pool, settings, progress, desc)
         distill_data = [
             _with_teacher(d if i < k else _unlabelled(d), p)
             for i, (d, p) in enumerate(zip(pool_data, probs, strict=True))
@@ -109,18 +153,18 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
         distilled = fit("multi+hard", distill_data, student_cfg, width, weights=DISTILLED)
         teacher_test = _teacher_probs(teacher_dir, test, progress, "teacher scores the held-out lists")
         teacher_metrics = evaluate_model(test, ModelScores([p @ np.arange(5) for p in teacher_test]), policy)
-        points.append(
-            {
-                "budget": budget,
-                "labelled_lists": k,
-                "labelled_pairs": labelled_pairs,
-                "pool_lists": len(pool),
-                "pool_pairs": pairs_in_pool,
-                "labels only": evaluate(labels_only),
-                "distilled": evaluate(distilled),
-                "teacher": rounded({key: teacher_metrics[key] for key in ("ndcg@10", "mrr")}),
-            }
-        )
+        point = {
+            "budget": budget,
+            "labelled_lists": k,
+            "labelled_pairs": labelled_pairs,
+            "pool_lists": len(pool),
+            "pool_pairs": pairs_in_pool,
+            "labels only": evaluate(labels_only),
+            "distilled": evaluate(distilled),
+            "teacher": rounded({key: teacher_metrics[key] for key in ("ndcg@10", "mrr")}),
+        }
+        _keep(kept_point, settings, point)
+        points.append(point)
     rules = rounded(evaluate_model(test, ModelScores(rules_scores(test, policy)), policy))
     report = {
         "test": {"lists": len(test), "pairs": sum(len(lst) for lst in test)},

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from training.config import load_config
 from training.data.lists import load_lists
+from training.distill import ablation
 from training.distill.ablation import format_table, labelled_prefix, run_ablation
 from training.policy.policy import default_policy
 
@@ -41,3 +44,30 @@ def test_ablation_writes_the_curve_for_both_arms(tiny_dataset, tmp_path):
         for arm in ("labels only", "distilled", "teacher"):
             assert 0.0 <= point[arm]["ndcg@10"] <= 1.0
     assert format_table(report).count("\n") == 2 + len(report["points"])
+
+
+def test_a_stopped_run_resumes_from_the_budgets_already_measured(tiny_dataset, tmp_path, monkeypatch):
+    overrides = [
+        "ablation.budgets=[100]",
+        "ablation.pool_members=3",
+        "ablation.teacher_epochs=1",
+        "teacher.layers=1",
+        "teacher.val_members=1",
+        "student.epochs=1",
+        "lists.score_test_members=2",
+    ]
+    config = load_config("tiny", overrides=overrides)
+    first = run_ablation(tiny_dataset, tmp_path, config, default_policy(), progress=False)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a kept budget was trained again")
+
+    monkeypatch.setattr(ablation, "train_teacher", no_training)
+    monkeypatch.setattr(ablation, "fit", no_training)
+    again = run_ablation(tiny_dataset, tmp_path, config, default_policy(), progress=False)
+    assert again["points"] == first["points"]
+
+    # Other settings: nothing kept applies, the first budget trains again.
+    changed = load_config("tiny", overrides=[*overrides, "student.epochs=2"])
+    with pytest.raises(AssertionError, match="trained again"):
+        run_ablation(tiny_dataset, tmp_path, changed, default_policy(), progress=False)
