@@ -28,6 +28,7 @@ import dataclasses
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -85,7 +86,7 @@ def _settings(data_dir: Path, config: RunConfig) -> dict:
     }
 
 
-def _kept(path: Path, settings: dict) -> dict | None:
+def _kept(path: Path, settings: dict) -> Any:
     """The result kept at ``path`` if it was measured with ``settings``."""
     if not path.is_file():
         return None
@@ -93,7 +94,7 @@ def _kept(path: Path, settings: dict) -> dict | None:
     return kept["result"] if kept.get("settings") == settings else None
 
 
-def _keep(path: Path, settings: dict, result: dict) -> None:
+def _keep(path: Path, settings: dict, result: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"settings": settings, "result": result}) + "\n", encoding="utf-8")
 
