@@ -24,6 +24,7 @@ import functools
 import itertools
 import json
 import logging
+import re
 import time
 import uuid
 from collections import Counter
@@ -97,6 +98,10 @@ def install(app: ServiceApp, state: ServiceState) -> None:
     server.door = app.service_middleware.door
 
 
+# The X-Request-ID header in a request's unparsed head (every header line follows a CRLF).
+_HEAD_REQUEST_ID = re.compile(rb"\r\nx-request-id:([^\r\n]*)\r\n", re.IGNORECASE)
+
+
 def request_id_from(headers: dict[bytes, bytes]) -> str:
     """The X-Request-ID header when it is a safe id (see app/schemas.py), else a new one."""
     given = headers.get(b"x-request-id")
@@ -164,8 +169,10 @@ class ServiceMiddleware:
             metrics.REQUESTS.labels("/v1/rank", "429").inc()
             if log.isEnabledFor(logging.INFO):
                 self.shed_log.should_log("/v1/rank", 429, now)
-            head, payload = _door_answer(overloaded_detail(exc), exc.retry_after_s)
-            return head + b"\r\nx-request-id: " + new_request_id().encode() + b"\r\n\r\n" + payload
+            answer, payload = _door_answer(overloaded_detail(exc), exc.retry_after_s)
+            given = _HEAD_REQUEST_ID.search(head)  # the client's id is echoed, as on the usual path
+            request_id = request_id_from({b"x-request-id": given.group(1)} if given else {})
+            return answer + b"\r\nx-request-id: " + request_id.encode() + b"\r\n\r\n" + payload
         return None
 
     async def __call__(self, scope, receive, send):

@@ -105,6 +105,11 @@ def test_the_door_refuses_only_what_the_largest_recent_budget_would_not_fit(tmp_
     head, _, payload = answer.partition(b"\r\n\r\n")
     assert json.loads(payload)["detail"].startswith("overloaded") and b"x-request-id: " in head
     assert int(head.split(b"content-length: ")[1].split(b"\r\n")[0]) == len(payload)
+    # The client's X-Request-ID is echoed when it is a safe id, as on the usual path; else a new one.
+    given = front.door(b"POST /v1/rank HTTP/1.1\r\nHost: t\r\nX-Request-ID: trace-42\r\n\r\n")
+    assert given is not None and b"\r\nx-request-id: trace-42\r\n" in given
+    unsafe = front.door(b"POST /v1/rank HTTP/1.1\r\nx-request-id: a b<c>\r\n\r\n")
+    assert unsafe is not None and b"a b<c>" not in unsafe and b"\r\nx-request-id: " in unsafe
     front.door_budget_ms, front.door_budget_at = 500.0, time.perf_counter()  # a client asked for 500 ms lately
     assert front.door(b"") is None
     front.door_budget_ms, front.door_budget_at = 50.0, time.perf_counter()
