@@ -47,16 +47,18 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.load_test import build_requests  # noqa: E402
 from benchmarks.open_loop import open_loop, run  # noqa: E402
+from benchmarks.process_meters import CpuMeter, RssSampler  # noqa: E402
 
 BUDGET_MS = 50.0
 
 
-def capacity_sweep(port: int, payloads: list[bytes], seconds: float = 5.0) -> dict:
+def capacity_sweep(port: int, payloads: list[bytes], server_pid: int, seconds: float = 5.0) -> dict:
     """Open loop at rising rates until < 90 % are answered 200 within the budget; the best goodput wins."""
     steps = []
     for rate in range(25, 1001, 25):
+        meter = CpuMeter(server_pid)
         summary = summarise(run(open_loop(port, payloads, float(rate), seconds, time.perf_counter() + 0.1)), seconds)
-        steps.append({"rate": rate, **summary})
+        steps.append({"rate": rate, **summary, "cpu_cores": meter.cores()})
         if summary["goodput_rps"] < 0.9 * rate:
             break
         time.sleep(1.0)
@@ -87,23 +89,6 @@ def summarise(results: list[dict], seconds: float) -> dict:
         "goodput_server_side_rps": round(sum(r["server_ms"] <= BUDGET_MS for r in ok) / seconds, 1),
         "errors": sorted({r["error"] for r in results if r["status"] == "error"})[:5],
     }
-
-
-class RssSampler(threading.Thread):
-    """Peak VmRSS (MB) of a process, sampled every 0.5 s."""
-
-    def __init__(self, pid: int):
-        super().__init__(daemon=True)
-        self.pid, self.peak_mb, self.stop = pid, 0.0, threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.wait(0.5):
-            try:
-                for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
-            except OSError:
-                return
 
 
 @dataclass
@@ -156,10 +141,12 @@ def index_jobs(port: int, catalogue: list[dict]) -> None:
         response.raise_for_status()
 
 
-async def overload_then_recover(port: int, payloads: list[bytes], rate: float, seconds: float) -> dict:
+async def overload_then_recover(port: int, payloads: list[bytes], rate: float, seconds: float, server_pid: int) -> dict:
     """The overload phase, then 40 req/s for 6 s; recovery p99 from 2 s after the overload ended."""
     start = time.perf_counter() + 0.2
+    meter = CpuMeter(server_pid)
     results = await open_loop(port, payloads, rate, seconds, start)
+    cores = meter.cores()
     ended = start + seconds
     after = await open_loop(port, payloads, 40.0, 6.0, max(ended, time.perf_counter()))
     late = [r["ms"] for r in after if r["at"] >= ended + 2.0 and r["status"] == 200]
@@ -167,6 +154,7 @@ async def overload_then_recover(port: int, payloads: list[bytes], rate: float, s
         "rate": rate,
         "seconds": seconds,
         **summarise(results, seconds),
+        "cpu_cores": cores,
         "recovery": {
             "answers": summarise(after, 6.0)["answers"],
             "p99_ms_first_2s": p99([r["ms"] for r in after if r["at"] < ended + 2.0 and r["status"] == 200]),
@@ -353,9 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         index_jobs(port, catalogue)
         run(open_loop(port, payloads, 20.0, 3.0, time.perf_counter()))  # warm-up
-        capacity = capacity_sweep(port, payloads)
+        capacity = capacity_sweep(port, payloads, process.pid)
         rates = args.rates or [3 * capacity["goodput_rps"], 4 * capacity["goodput_rps"]]
-        overloads = [run(overload_then_recover(port, payloads, rate, args.seconds)) for rate in rates]
+        overloads = [run(overload_then_recover(port, payloads, rate, args.seconds, process.pid)) for rate in rates]
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
         shed = [line for line in metrics.splitlines() if line.startswith("jobrank_shed_total")]
     finally:
@@ -378,13 +366,18 @@ def main(argv: list[str] | None = None) -> int:
         report["sigterm"] = sigterm_scenario(args.model.parent, checkout, payloads, catalogue)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"capacity: {capacity['goodput_rps']} req/s answered within {BUDGET_MS:g} ms (offered {capacity['at_rate']})")
+    best = next(step for step in capacity["steps"] if step["rate"] == capacity["at_rate"])
+    print(
+        f"capacity: {capacity['goodput_rps']} req/s answered within {BUDGET_MS:g} ms (offered {capacity['at_rate']}; "
+        f"CPU cores used: {best['cpu_cores']})"
+    )
     for o in overloads:
         print(
             f"{o['rate']:.0f} req/s offered for {o['seconds']:g} s: answers {o['answers']}; admitted p99 "
             f"{o['admitted_p99_ms']} ms (2x budget = {2 * BUDGET_MS:g}); goodput {o['goodput_rps']} req/s "
             f"({o['goodput_rps'] / max(capacity['goodput_rps'], 1e-9):.0%} of capacity); after: p99 "
-            f"{o['recovery']['p99_ms_after_2s']} ms from 2 s on ({o['recovery']['p99_ms_first_2s']} ms before)"
+            f"{o['recovery']['p99_ms_after_2s']} ms from 2 s on ({o['recovery']['p99_ms_first_2s']} ms before); "
+            f"CPU cores used: {o['cpu_cores']}"
         )
     print(f"server RSS peak: {report['server_rss_peak_mb']} MB")
     if "sigterm" in report:
