@@ -27,9 +27,7 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,10 +39,10 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks import open_loop as raw_client  # noqa: E402
 from benchmarks.load_test import build_requests, numbered, open_loop, start_server, with_member_marks  # noqa: E402
+from benchmarks.process_meters import ServerUsage  # noqa: E402
 
 CLASSES = ("200", "429", "503", "other")
 MAX_ERROR_SHARE = 0.01  # a step with more non-200 answers than this is past the knee, however fast they came
-DOCKER = "/usr/bin/docker" if Path("/usr/bin/docker").is_file() else "docker"
 
 
 def answer_class(status: int | str) -> str:
@@ -121,71 +119,6 @@ def bisect_rate(steps: list[dict], budget_ms: float) -> float | None:
     if knee is None or not misses:
         return None
     return round((knee + min(misses)) / 2, 1)
-
-
-class ServerUsage:
-    """RSS and CPU of the service: /proc of a PID and its child processes, or `docker stats` of a container."""
-
-    def __init__(self, pid: int | None = None, container: str | None = None) -> None:
-        if container and pid is None:
-            found = subprocess.run(
-                [DOCKER, "inspect", "-f", "{{.State.Pid}}", container], capture_output=True, text=True
-            )
-            host_pid = int(found.stdout.strip() or 0)
-            pid = host_pid if host_pid and Path(f"/proc/{host_pid}/stat").is_file() else None
-        self.pid, self.container = pid, container
-        self._last: tuple[float, float] | None = None
-
-    def _tree(self) -> list[int]:
-        assert self.pid is not None
-        pids = [self.pid]
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == self.pid:
-                    pids.append(int(stat.parent.name))
-            except (OSError, ValueError, IndexError):
-                continue
-        return pids
-
-    def _proc(self) -> tuple[float, float]:
-        """(CPU seconds used so far, RSS bytes now) over the process tree."""
-        ticks, rss = 0.0, 0.0
-        for pid in self._tree():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                ticks += int(fields[11]) + int(fields[12])  # utime + stime
-                rss += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-            except (OSError, ValueError, IndexError):
-                continue
-        return ticks / os.sysconf("SC_CLK_TCK"), rss
-
-    def start(self) -> None:
-        if self.pid is not None:
-            self._last = (time.monotonic(), self._proc()[0])
-
-    def sample(self) -> dict | None:
-        """Since start(): CPU as % of one core, and RSS now (MB)."""
-        if self.pid is not None and self._last is not None:
-            (began, cpu_began), cpu_now_rss = self._last, self._proc()
-            elapsed = max(1e-9, time.monotonic() - began)
-            return {
-                "cpu_percent": round(100 * (cpu_now_rss[0] - cpu_began) / elapsed, 1),
-                "rss_mb": round(cpu_now_rss[1] / 2**20, 1),
-            }
-        if self.container:
-            stats = subprocess.run(
-                [DOCKER, "stats", "--no-stream", "--format", "{{json .}}", self.container],
-                capture_output=True,
-                text=True,
-            )
-            if stats.returncode == 0 and stats.stdout.strip():
-                row = json.loads(stats.stdout)
-                return {
-                    "cpu_percent": float(row["CPUPerc"].rstrip("%")),
-                    "mem_usage": row["MemUsage"],
-                    "source": "docker stats",
-                }
-        return None
 
 
 def index_catalogue(url: str, catalogue: list[dict], quiet_passes: int = 1) -> None:
