@@ -12,6 +12,17 @@ from training.distill import ablation
 from training.distill.ablation import format_table, labelled_prefix, run_ablation
 from training.policy.policy import default_policy
 
+# Small enough for CI: one labelled list of a pool of three, a one-layer teacher, one epoch each.
+OVERRIDES = [
+    "ablation.budgets=[100]",
+    "ablation.pool_members=3",
+    "ablation.teacher_epochs=1",
+    "teacher.layers=1",
+    "teacher.val_members=1",
+    "student.epochs=1",
+    "lists.score_test_members=2",
+]
+
 
 def test_labelled_prefix_takes_whole_lists_within_the_budget(tiny_dataset):
     lists = load_lists(tiny_dataset, ("train",), 5)
@@ -23,16 +34,7 @@ def test_labelled_prefix_takes_whole_lists_within_the_budget(tiny_dataset):
 
 
 def test_ablation_writes_the_curve_for_both_arms(tiny_dataset, tmp_path):
-    overrides = [
-        "ablation.budgets=[100]",
-        "ablation.pool_members=3",
-        "ablation.teacher_epochs=1",
-        "teacher.layers=1",
-        "teacher.val_members=1",
-        "student.epochs=1",
-        "lists.score_test_members=2",
-    ]
-    config = load_config("tiny", overrides=overrides)
+    config = load_config("tiny", overrides=OVERRIDES)
     report = run_ablation(tiny_dataset, tmp_path, config, default_policy(), progress=False)
     out = tmp_path / "ablation"
     assert {p.name for p in out.iterdir()} >= {"metrics.json", "table.md", "curve.png"}
@@ -47,16 +49,7 @@ def test_ablation_writes_the_curve_for_both_arms(tiny_dataset, tmp_path):
 
 
 def test_a_stopped_run_resumes_from_the_budgets_already_measured(tiny_dataset, tmp_path, monkeypatch):
-    overrides = [
-        "ablation.budgets=[100]",
-        "ablation.pool_members=3",
-        "ablation.teacher_epochs=1",
-        "teacher.layers=1",
-        "teacher.val_members=1",
-        "student.epochs=1",
-        "lists.score_test_members=2",
-    ]
-    config = load_config("tiny", overrides=overrides)
+    config = load_config("tiny", overrides=OVERRIDES)
     first = run_ablation(tiny_dataset, tmp_path, config, default_policy(), progress=False)
 
     def no_training(*args, **kwargs):
@@ -68,6 +61,6 @@ def test_a_stopped_run_resumes_from_the_budgets_already_measured(tiny_dataset, t
     assert again["points"] == first["points"]
 
     # Other settings: nothing kept applies, the first budget trains again.
-    changed = load_config("tiny", overrides=[*overrides, "student.epochs=2"])
+    changed = load_config("tiny", overrides=[*OVERRIDES, "student.epochs=2"])
     with pytest.raises(AssertionError, match="trained again"):
         run_ablation(tiny_dataset, tmp_path, changed, default_policy(), progress=False)
