@@ -9,6 +9,7 @@ ahead of time would carry the stamp of the one before it, which only overstates 
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import re
 import signal
@@ -32,13 +33,29 @@ _LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,12})[ \t]*\r\n", re.IG
 _NOT_AT_THE_DOOR = re.compile(rb"\r\n(transfer-encoding|expect):", re.IGNORECASE)  # left to the full path
 
 
-class StampedProtocol(BaseProtocol):
+# The one buffer every connection's socket reads land in (see StampedProtocol.get_buffer): the loop reads
+# into it and buffer_updated consumes it before the next read, so one per process (one loop) is enough.
+_READS = memoryview(bytearray(256 * 1024))
+
+
+class StampedProtocol(BaseProtocol, asyncio.BufferedProtocol):
     """uvicorn's HTTP protocol, recording in ``arrival_var`` when data arrived (the request task inherits
     it), with a door in front of the HTTP parser: under overload a ranking request is answered 429 from
     its first bytes and its body skipped as it arrives (the connection stays open), so a refusal costs
-    no parsing, no ASGI task and no body copy into Python objects beyond the socket reads."""
+    no parsing, no ASGI task and no body copy into Python objects: the socket is read into one shared
+    buffer (a buffered protocol) and only bytes that are not skipped become a ``bytes`` object."""
 
     _skip = 0  # body bytes of a request refused at the door, still to arrive
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return _READS
+
+    def buffer_updated(self, nbytes: int) -> None:
+        if self._skip >= nbytes:  # all of it is a refused body: no bytes object, no parser
+            arrival_var.set(time.perf_counter())
+            self._skip -= nbytes
+            return
+        self.data_received(bytes(_READS[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
         arrival_var.set(time.perf_counter())
