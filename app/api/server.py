@@ -29,6 +29,7 @@ arrival_var: contextvars.ContextVar[float | None] = contextvars.ContextVar("jobr
 # answer when the service refuses it before parsing anything, else None.
 door: Callable[[bytes], bytes | None] | None = None
 RANK_START = b"POST /v1/rank HTTP/1.1\r\n"
+HEAD_SCAN = 16384  # a head not complete within these first bytes goes to the parser (uvicorn's limit too)
 _LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,12})[ \t]*\r\n", re.IGNORECASE)
 _NOT_AT_THE_DOOR = re.compile(rb"\r\n(transfer-encoding|expect):", re.IGNORECASE)  # left to the full path
 
@@ -51,27 +52,25 @@ class StampedProtocol(BaseProtocol, asyncio.BufferedProtocol):
         return _READS
 
     def buffer_updated(self, nbytes: int) -> None:
-        if self._skip >= nbytes:  # all of it is a refused body: no bytes object, no parser
-            arrival_var.set(time.perf_counter())
-            self._skip -= nbytes
-            return
-        self.data_received(bytes(_READS[:nbytes]))
+        self._received(_READS[:nbytes])
 
-    def data_received(self, data: bytes) -> None:
+    def data_received(self, data: bytes) -> None:  # a loop that does not read into buffers
+        self._received(memoryview(data))
+
+    def _received(self, data: memoryview) -> None:
+        """What the socket delivered: skip what belongs to a refused body, refuse at the door what it
+        refuses, and give the rest to the HTTP parser (only that part is copied into ``bytes``)."""
         arrival_var.set(time.perf_counter())
-        if self._skip:
-            skipped = min(self._skip, len(data))
-            self._skip -= skipped
-            data = data[skipped:]
-            if not data:
-                return
-        if door is not None and data.startswith(RANK_START) and self._between_requests():
-            rest = self._at_the_door(data)
-            if rest is not None:  # refused
-                if rest:
-                    self.data_received(rest)  # a pipelined request behind the refused one
-                return
-        super().data_received(data)
+        skipped = min(self._skip, len(data))
+        self._skip -= skipped
+        data = data[skipped:]
+        while data and door is not None and data[: len(RANK_START)] == RANK_START and self._between_requests():
+            taken = self._at_the_door(bytes(data[:HEAD_SCAN]), len(data))
+            if taken is None:
+                break
+            data = data[taken:]  # a pipelined request may follow the refused one
+        if data:
+            super().data_received(bytes(data))
 
     def _between_requests(self) -> bool:
         """No request of this connection is being read or answered (getattr: uvicorn's attributes, absent
@@ -81,14 +80,15 @@ class StampedProtocol(BaseProtocol, asyncio.BufferedProtocol):
             return False
         return not getattr(self, "pipeline", True) and not self.transport.is_closing()
 
-    def _at_the_door(self, data: bytes) -> bytes | None:
-        """None: not refused (the parser takes ``data``). Else the 429 is written and what follows the
-        refused request in ``data`` is returned (its body's missing bytes are skipped as they come)."""
-        end = data.find(b"\r\n\r\n")
-        length = _LENGTH.search(data, 0, end + 2) if end >= 0 else None
-        if length is None or _NOT_AT_THE_DOOR.search(data, 0, end + 2) is not None:
+    def _at_the_door(self, head: bytes, available: int) -> int | None:
+        """None: not refused (the parser takes the data). Else the 429 is written and the number of the
+        ``available`` bytes the refused request takes is returned (``head``: its first bytes; its body's
+        missing bytes are skipped as they come)."""
+        end = head.find(b"\r\n\r\n")
+        length = _LENGTH.search(head, 0, end + 2) if end >= 0 else None
+        if length is None or _NOT_AT_THE_DOOR.search(head, 0, end + 2) is not None:
             return None
-        answer = door(data[: end + 4]) if door is not None else None
+        answer = door(head[: end + 4]) if door is not None else None
         if answer is None:
             return None
         self._unset_keepalive_if_required()
@@ -96,9 +96,8 @@ class StampedProtocol(BaseProtocol, asyncio.BufferedProtocol):
         # The keep-alive timer bounds a refused body that trickles: the connection closes when it fires.
         self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
         body_start, size = end + 4, int(length.group(1))
-        arrived = len(data) - body_start
-        self._skip = max(0, size - arrived)
-        return data[body_start + size :] if arrived > size else b""
+        self._skip = max(0, body_start + size - available)
+        return min(available, body_start + size)
 
 
 def serve(settings: Settings) -> None:
