@@ -169,7 +169,7 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
     rules = rounded(evaluate_model(test, ModelScores(rules_scores(test, policy)), policy))
     report = {
         "test": {"lists": len(test), "pairs": sum(len(lst) for lst in test)},
-        "rules": {key: rules[key] for key in ("ndcg@10", "mrr", "combined")},
+        "rules": {key: rules[key] for key in ("ndcg@10", "mrr", "combined", "engagement_auc")},
         "points": points,
         "config": {"ablation": cfg.model_dump(mode="json"), "teacher": config.teacher.model_dump(mode="json")},
         "seconds": round(time.perf_counter() - started, 1),
@@ -182,18 +182,23 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
 
 
 def format_table(report: dict) -> str:
-    """The curve as a Markdown table: one row per budget."""
+    """The curve as a Markdown table: one row per budget, NDCG@10 / combined / engagement AUC per arm."""
+
+    def cell(metrics: dict) -> str:
+        auc = metrics.get("engagement_auc")
+        return f"{metrics['ndcg@10']:.3f} / {metrics['combined']:.3f} / " + ("–" if auc is None else f"{auc:.3f}")
+
     lines = [
-        "| judge labels (lists) | labels only: NDCG@10 / combined | distilled: NDCG@10 / combined | teacher NDCG@10 |",
+        "| judge labels (lists) | labels only: NDCG@10 / combined / eng. AUC | distilled: NDCG@10 / combined / eng. AUC"
+        " | teacher NDCG@10 |",
         "|---|---|---|---|",
     ]
     for p in report["points"]:
-        cells = [f"{p[arm]['ndcg@10']:.3f} / {p[arm]['combined']:.3f}" for arm in ARMS]
+        cells = [cell(p[arm]) for arm in ARMS]
         lines.append(
             f"| {p['labelled_pairs']:,} ({p['labelled_lists']}) | {cells[0]} | {cells[1]} | {p['teacher']['ndcg@10']:.3f} |"
         )
-    rules = report["rules"]
-    lines.append(f"| rules (no labels) | {rules['ndcg@10']:.3f} / {rules['combined']:.3f} | | |")
+    lines.append(f"| rules (no labels) | {cell(report['rules'])} | | |")
     return "\n".join(lines)
 
 

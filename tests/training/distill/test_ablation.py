@@ -64,3 +64,18 @@ def test_a_stopped_run_resumes_from_the_budgets_already_measured(tiny_dataset, t
     changed = load_config("tiny", overrides=[*OVERRIDES, "student.epochs=2"])
     with pytest.raises(AssertionError, match="trained again"):
         run_ablation(tiny_dataset, tmp_path, changed, default_policy(), progress=False)
+
+
+def test_the_table_shows_each_arms_engagement_auc_and_the_rules_row():
+    arm = lambda ndcg, auc: {"ndcg@10": ndcg, "combined": 0.8, "engagement_auc": auc}  # noqa: E731
+    point = {
+        "labelled_pairs": 997,
+        "labelled_lists": 8,
+        "labels only": arm(0.9366, 0.737),
+        "distilled": arm(0.9359, 0.836),
+        "teacher": {"ndcg@10": 0.936},
+    }
+    report = {"points": [point], "rules": {"ndcg@10": 0.944, "combined": 0.845}}  # a report of before the AUC
+    rows = format_table(report).splitlines()
+    assert rows[2] == "| 997 (8) | 0.937 / 0.800 / 0.737 | 0.936 / 0.800 / 0.836 | 0.936 |"
+    assert rows[3] == "| rules (no labels) | 0.944 / 0.845 / – | | |"
