@@ -212,14 +212,17 @@ class ExportConfig(_Section):
 
 
 class AblationConfig(_Section):
-    """The label-budget curve (`ablation`): students on N judge labels alone vs distilled from a
-    teacher trained on the same N labels over a larger pool of unlabelled lists."""
+    """The label-budget curve (`ablation`): students on N judge labels alone, with the pool's engagement,
+    and distilled from a teacher trained on the same N labels over a larger pool of unlabelled lists."""
 
     budgets: tuple[int, ...] = Field(
-        default=(200, 1000), description="judge-label budgets in pairs (whole lists; the whole pool is added)"
+        default=(200, 1000), description="judge-label budgets in pairs (whole lists; see include_all)"
     )
     pool_members: int = Field(default=20, ge=1, description="train lists the teachers score (the unlabelled pool)")
     teacher_epochs: int = Field(default=2, ge=1, description="passes of each budget's teacher over its labels")
+    include_all: bool = Field(
+        default=True, description="also the budget of the whole pool labelled (the costliest point: its teacher)"
+    )
 
 
 class RunConfig(_Section):

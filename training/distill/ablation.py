@@ -2,16 +2,19 @@
 
 In production the judge is a large model: its labels are the costly resource, unlabelled (member,
 candidates) lists are free. For each budget of N judge labels (whole lists from the start of the
-train split, until N pairs; plus "all": every list of the pool), two students of the same size:
+train split, until N pairs; plus "all": every list of the pool), three students of the same size:
 
 * **labels only** — trained on the N labelled pairs (the judge's grades, the lists' observed engagement);
+* **labels + engagement** — the same N grades, plus the observed engagement of every list of the pool
+  and no teacher: what the free behaviour logs alone add, so that the teacher's share of the distilled
+  arm's gain is not credited to it;
 * **distilled** — a relevance teacher (the cross-encoder, rule features included) is trained on the
   same N labels, then scores every list of the pool (``ablation.pool_members`` train lists,
   the labelled ones first); the student learns from its grade distributions over the whole pool
   (KL + ListNet, multi_teacher_loss), from the N judge labels where it has them, and from the
   pool's observed engagement (behaviour logs cost nothing).
 
-Both are evaluated on the held-out lists (``lists.score_test_members``) against the judge, beside
+All are evaluated on the held-out lists (``lists.score_test_members``) against the judge, beside
 the rules (the judge's field path). Writes runs/<name>/ablation/: metrics.json, curve.png and the
 table (table.md), which it also prints. Not part of the pipeline (``make model``): it trains one
 teacher per budget. Each teacher's head stage sees every labelled pair; its fine-tuning samples
@@ -40,6 +43,7 @@ from training.data.dataset import load_dataset
 from training.data.lists import CandidateList, load_lists
 from training.distill.losses import DistillWeights
 from training.distill.train import ListTensors, fit, prepare, scores_of
+from training.errors import TrainingError
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.policy.policy import Policy, load_policy
 from training.teachers.baselines import rules_scores
@@ -50,7 +54,9 @@ from training.teachers.train import load_teacher, train_teacher
 
 # Distilled: the relevance teacher over the pool, the judge's grades where labelled, observed engagement.
 DISTILLED = DistillWeights(rel_kl=1.0, rel_list=0.5, eng=0.0, eng_list=0.0, hard=1.0)
-ARMS = ("labels only", "distilled")
+# Labels + engagement: the judge's grades where labelled, observed engagement over the pool, no teacher.
+FREE_ENGAGEMENT = DistillWeights.variant("hard")
+ARMS = ("labels only", "labels + engagement", "distilled")
 
 
 def labelled_prefix(lists: list[CandidateList], budget: int | None) -> int:
@@ -86,12 +92,18 @@ def _settings(data_dir: Path, config: RunConfig) -> dict:
     }
 
 
+def _comparable(settings: dict) -> dict:
+    """``settings`` without the keys that choose which budgets run: one budget's result does not depend on them."""
+    ablation = {k: v for k, v in settings.get("ablation", {}).items() if k not in ("budgets", "include_all")}
+    return settings | {"ablation": ablation}
+
+
 def _kept(path: Path, settings: dict) -> Any:
-    """The result kept at ``path`` if it was measured with ``settings``."""
+    """The result kept at ``path`` if it was measured with ``settings`` (other budgets may have run beside it)."""
     if not path.is_file():
         return None
     kept = json.loads(path.read_text(encoding="utf-8"))
-    return kept["result"] if kept.get("settings") == settings else None
+    return kept["result"] if _comparable(kept.get("settings", {})) == _comparable(settings) else None
 
 
 def _keep(path: Path, settings: dict, result: Any) -> None:
@@ -125,10 +137,18 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
     test_data = prepare(test, blank(test), encoder, tokenizer, student_cfg, progress)
     width = encoder.config.hidden_size
     pairs_in_pool = sum(len(lst) for lst in pool)
-    budgets = sorted({*(b for b in cfg.budgets if b < pairs_in_pool), pairs_in_pool})
+    budgets = sorted({*(b for b in cfg.budgets if b < pairs_in_pool), *([pairs_in_pool] if cfg.include_all else [])})
+    if not budgets:
+        raise TrainingError(
+            f"ablation: no budget below the pool's {pairs_in_pool:,} pairs and include_all=false: nothing to measure"
+        )
 
     def evaluate(student) -> dict:
         return rounded(evaluate_model(test, scores_of(student, test_data, policy), policy))
+
+    def free_engagement(k: int) -> list[ListTensors]:
+        """The pool with the judge's grades on its first ``k`` lists only (engagement is observed on all)."""
+        return [d if i < k else _unlabelled(d) for i, d in enumerate(pool_data)]
 
     settings = _settings(data_dir, config)
     points = []
@@ -138,9 +158,13 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
         kept_point = out / "points" / f"labels-{labelled_pairs}.json"
         point = _kept(kept_point, settings)
         if point is not None:
+            if ARMS[1] not in point:  # kept before that arm existed: it needs no teacher, only a student
+                point[ARMS[1]] = evaluate(fit("hard", free_engagement(k), student_cfg, width, weights=FREE_ENGAGEMENT))
+                _keep(kept_point, settings, point)
             points.append(point)
             continue
         labels_only = fit("hard", pool_data[:k], student_cfg, width)
+        with_engagement = fit("hard", free_engagement(k), student_cfg, width, weights=FREE_ENGAGEMENT)
         teacher_cfg = config.teacher.model_copy(update={"train_members": k, "epochs": cfg.teacher_epochs})
         teacher_dir = out / "teachers" / f"labels-{labelled_pairs}"
         if _kept(teacher_dir / "pool_probs.json", settings) is None:
@@ -161,6 +185,7 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
             "pool_lists": len(pool),
             "pool_pairs": pairs_in_pool,
             "labels only": evaluate(labels_only),
+            "labels + engagement": evaluate(with_engagement),
             "distilled": evaluate(distilled),
             "teacher": rounded({key: teacher_metrics[key] for key in ("ndcg@10", "mrr")}),
         }
@@ -184,21 +209,22 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
 def format_table(report: dict) -> str:
     """The curve as a Markdown table: one row per budget, NDCG@10 / combined / engagement AUC per arm."""
 
-    def cell(metrics: dict) -> str:
+    def cell(metrics: dict | None) -> str:
+        if metrics is None:
+            return "–"
         auc = metrics.get("engagement_auc")
         return f"{metrics['ndcg@10']:.3f} / {metrics['combined']:.3f} / " + ("–" if auc is None else f"{auc:.3f}")
 
     lines = [
-        "| judge labels (lists) | labels only: NDCG@10 / combined / eng. AUC | distilled: NDCG@10 / combined / eng. AUC"
-        " | teacher NDCG@10 |",
-        "|---|---|---|---|",
+        "| judge labels (lists) | "
+        + " | ".join(f"{arm}: NDCG@10 / combined / eng. AUC" for arm in ARMS)
+        + " | teacher NDCG@10 |",
+        "|---" * (len(ARMS) + 2) + "|",
     ]
     for p in report["points"]:
-        cells = [cell(p[arm]) for arm in ARMS]
-        lines.append(
-            f"| {p['labelled_pairs']:,} ({p['labelled_lists']}) | {cells[0]} | {cells[1]} | {p['teacher']['ndcg@10']:.3f} |"
-        )
-    lines.append(f"| rules (no labels) | {cell(report['rules'])} | | |")
+        cells = " | ".join(cell(p.get(arm)) for arm in ARMS)
+        lines.append(f"| {p['labelled_pairs']:,} ({p['labelled_lists']}) | {cells} | {p['teacher']['ndcg@10']:.3f} |")
+    lines.append(f"| rules (no labels) | {cell(report['rules'])} |" + " |" * len(ARMS))
     return "\n".join(lines)
 
 
@@ -212,15 +238,17 @@ def plot_curve(report: dict, path: Path) -> None:
     points = report["points"]
     pairs = [p["labelled_pairs"] for p in points]
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for arm, marker in zip(ARMS, "os", strict=True):
-        ax.plot(pairs, [p[arm]["ndcg@10"] for p in points], f"{marker}-", label=f"student, {arm}")
+    for arm, marker in zip(ARMS, "osD", strict=True):
+        ax.plot(
+            pairs, [p[arm]["ndcg@10"] if arm in p else np.nan for p in points], f"{marker}-", label=f"student, {arm}"
+        )
     ax.plot(pairs, [p["teacher"]["ndcg@10"] for p in points], "^:", color="grey", label="relevance teacher")
     ax.axhline(report["rules"]["ndcg@10"], color="#d62728", linestyle="--", label="rules (no labels)")
     ax.set_xscale("log")
     ax.set_xlabel("judge-labelled pairs")
     ax.set_ylabel("held-out NDCG@10")
     pool = points[-1]["pool_pairs"] if points else 0
-    ax.set_title(f"Label budget: labels alone vs distilled over {pool:,} pool pairs")
+    ax.set_title(f"Label budget: three students over a pool of {pool:,} pairs")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
