@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import time
 from pathlib import Path
@@ -132,9 +133,6 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
     pool = load_lists(data, ("train",), cfg.pool_members, seed=config.lists.seed)
     test = load_lists(data, ("test",), config.lists.score_test_members, seed=config.lists.seed)
     tokenizer, encoder, _ = load_encoder(student_cfg.layers, student_cfg.tower_encoder(runs))
-    blank = lambda lists: [{"grade_probs": [0.2] * 5, "engagement": 0.0} for lst in lists for _ in lst.jobs]  # noqa: E731
-    pool_data = prepare(pool, blank(pool), encoder, tokenizer, student_cfg, progress)
-    test_data = prepare(test, blank(test), encoder, tokenizer, student_cfg, progress)
     width = encoder.config.hidden_size
     pairs_in_pool = sum(len(lst) for lst in pool)
     budgets = sorted({*(b for b in cfg.budgets if b < pairs_in_pool), *([pairs_in_pool] if cfg.include_all else [])})
@@ -143,12 +141,20 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
             f"ablation: no budget below the pool's {pairs_in_pool:,} pairs and include_all=false: nothing to measure"
         )
 
+    @functools.cache
+    def prepared() -> tuple[list[ListTensors], list[ListTensors]]:
+        """The pool's and the held-out lists' inputs to the students, encoded once, when a student is trained
+        (a run whose budgets are all kept encodes nothing)."""
+        blank = lambda lists: [{"grade_probs": [0.2] * 5, "engagement": 0.0} for lst in lists for _ in lst.jobs]  # noqa: E731
+        pool_data = prepare(pool, blank(pool), encoder, tokenizer, student_cfg, progress)
+        return pool_data, prepare(test, blank(test), encoder, tokenizer, student_cfg, progress)
+
     def evaluate(student) -> dict:
-        return rounded(evaluate_model(test, scores_of(student, test_data, policy), policy))
+        return rounded(evaluate_model(test, scores_of(student, prepared()[1], policy), policy))
 
     def free_engagement(k: int) -> list[ListTensors]:
         """The pool with the judge's grades on its first ``k`` lists only (engagement is observed on all)."""
-        return [d if i < k else _unlabelled(d) for i, d in enumerate(pool_data)]
+        return [d if i < k else _unlabelled(d) for i, d in enumerate(prepared()[0])]
 
     settings = _settings(data_dir, config)
     points = []
@@ -163,7 +169,7 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
                 _keep(kept_point, settings, point)
             points.append(point)
             continue
-        labels_only = fit("hard", pool_data[:k], student_cfg, width)
+        labels_only = fit("hard", prepared()[0][:k], student_cfg, width)
         with_engagement = fit("hard", free_engagement(k), student_cfg, width, weights=FREE_ENGAGEMENT)
         teacher_cfg = config.teacher.model_copy(update={"train_members": k, "epochs": cfg.teacher_epochs})
         teacher_dir = out / "teachers" / f"labels-{labelled_pairs}"
@@ -173,7 +179,7 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
         probs = _pool_probs(teacher_dir, pool, settings, progress, desc)
         distill_data = [
             _with_teacher(d if i < k else _unlabelled(d), p)
-            for i, (d, p) in enumerate(zip(pool_data, probs, strict=True))
+            for i, (d, p) in enumerate(zip(prepared()[0], probs, strict=True))
         ]
         distilled = fit("multi+hard", distill_data, student_cfg, width, weights=DISTILLED)
         teacher_test = _teacher_probs(teacher_dir, test, progress, "teacher scores the held-out lists")

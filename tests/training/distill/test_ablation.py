@@ -56,9 +56,10 @@ def test_a_stopped_run_resumes_from_the_budgets_already_measured(tiny_dataset, t
     def no_training(*args, **kwargs):
         raise AssertionError("a kept budget was trained again")
 
-    fit = ablation.fit
+    fit, prepare = ablation.fit, ablation.prepare
     monkeypatch.setattr(ablation, "train_teacher", no_training)
     monkeypatch.setattr(ablation, "fit", no_training)
+    monkeypatch.setattr(ablation, "prepare", no_training)  # nothing to train: nothing is encoded either
     again = run_ablation(tiny_dataset, tmp_path, config, default_policy(), progress=False)
     assert again["points"] == first["points"]
 
@@ -68,11 +69,13 @@ def test_a_stopped_run_resumes_from_the_budgets_already_measured(tiny_dataset, t
     del stored["result"]["labels + engagement"]
     kept.write_text(json.dumps(stored))
     monkeypatch.setattr(ablation, "fit", fit)
+    monkeypatch.setattr(ablation, "prepare", prepare)
     completed = run_ablation(tiny_dataset, tmp_path, config, default_policy(), progress=False)
     arm = completed["points"][0]["labels + engagement"]
     assert 0.0 <= arm["ndcg@10"] <= 1.0
     assert json.loads(kept.read_text())["result"]["labels + engagement"] == arm
     monkeypatch.setattr(ablation, "fit", no_training)
+    monkeypatch.setattr(ablation, "prepare", no_training)
 
     # Which budgets run is not a setting of a budget's result: a run of the first budget alone reuses it.
     alone = load_config("tiny", overrides=[*OVERRIDES, "ablation.include_all=false"])
