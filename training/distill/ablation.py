@@ -57,7 +57,8 @@ from training.teachers.train import load_teacher, train_teacher
 DISTILLED = DistillWeights(rel_kl=1.0, rel_list=0.5, eng=0.0, eng_list=0.0, hard=1.0)
 # Labels + engagement: the judge's grades where labelled, observed engagement over the pool, no teacher.
 FREE_ENGAGEMENT = DistillWeights.variant("hard")
-ARMS = ("labels only", "labels + engagement", "distilled")
+WITH_ENGAGEMENT = "labels + engagement"
+ARMS = ("labels only", WITH_ENGAGEMENT, "distilled")
 
 
 def labelled_prefix(lists: list[CandidateList], budget: int | None) -> int:
@@ -164,8 +165,10 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
         kept_point = out / "points" / f"labels-{labelled_pairs}.json"
         point = _kept(kept_point, settings)
         if point is not None:
-            if ARMS[1] not in point:  # kept before that arm existed: it needs no teacher, only a student
-                point[ARMS[1]] = evaluate(fit("hard", free_engagement(k), student_cfg, width, weights=FREE_ENGAGEMENT))
+            if WITH_ENGAGEMENT not in point:  # kept before that arm existed: it needs no teacher, only a student
+                point[WITH_ENGAGEMENT] = evaluate(
+                    fit("hard", free_engagement(k), student_cfg, width, weights=FREE_ENGAGEMENT)
+                )
                 _keep(kept_point, settings, point)
             points.append(point)
             continue
@@ -177,10 +180,7 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
             train_teacher("relevance", data_dir, teacher_dir, teacher_cfg, progress, config.lists.seed)
         desc = f"teacher ({labelled_pairs} labels) scores the pool"
         probs = _pool_probs(teacher_dir, pool, settings, progress, desc)
-        distill_data = [
-            _with_teacher(d if i < k else _unlabelled(d), p)
-            for i, (d, p) in enumerate(zip(prepared()[0], probs, strict=True))
-        ]
+        distill_data = [_with_teacher(d, p) for d, p in zip(free_engagement(k), probs, strict=True)]
         distilled = fit("multi+hard", distill_data, student_cfg, width, weights=DISTILLED)
         teacher_test = _teacher_probs(teacher_dir, test, progress, "teacher scores the held-out lists")
         teacher_metrics = evaluate_model(test, ModelScores([p @ np.arange(5) for p in teacher_test]), policy)
@@ -191,7 +191,7 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
             "pool_lists": len(pool),
             "pool_pairs": pairs_in_pool,
             "labels only": evaluate(labels_only),
-            "labels + engagement": evaluate(with_engagement),
+            WITH_ENGAGEMENT: evaluate(with_engagement),
             "distilled": evaluate(distilled),
             "teacher": rounded({key: teacher_metrics[key] for key in ("ndcg@10", "mrr")}),
         }
@@ -245,9 +245,7 @@ def plot_curve(report: dict, path: Path) -> None:
     pairs = [p["labelled_pairs"] for p in points]
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for arm, marker in zip(ARMS, "osD", strict=True):
-        ax.plot(
-            pairs, [p[arm]["ndcg@10"] if arm in p else np.nan for p in points], f"{marker}-", label=f"student, {arm}"
-        )
+        ax.plot(pairs, [p[arm]["ndcg@10"] for p in points], f"{marker}-", label=f"student, {arm}")
     ax.plot(pairs, [p["teacher"]["ndcg@10"] for p in points], "^:", color="grey", label="relevance teacher")
     ax.axhline(report["rules"]["ndcg@10"], color="#d62728", linestyle="--", label="rules (no labels)")
     ax.set_xscale("log")
