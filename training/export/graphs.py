@@ -188,11 +188,14 @@ def _all_but_embeddings(node: str, last: int) -> bool:
 @dataclass(frozen=True)
 class Int8Variant:
     """One int8 recipe for a fused tower: per-channel int8 weights, except the MatMul / Attention
-    nodes ``keep_fp32(node name, last layer index)`` selects, which stay fp32 (bigger, closer to fp32)."""
+    nodes ``keep_fp32(node name, last layer index)`` selects, which stay fp32 (bigger, closer to fp32).
+    With ``fp16_storage`` the weights those fp32 nodes read are stored as fp16 (:func:`store_fp16`):
+    half the bytes on disk, the same fp32 arithmetic at run time."""
 
     name: str
     keeps: str  # what stays fp32, for the report
     keep_fp32: Callable[[str, int], bool]
+    fp16_storage: bool = False
 
     def fp32_nodes(self, graph: Path) -> list[str]:
         """The names of ``graph``'s nodes this variant leaves in fp32."""
@@ -204,17 +207,67 @@ class Int8Variant:
 
 
 FLOAT_OPS = ("MatMul", "Attention")
-# Most to least compressed: export ships the first that passes its gate (training/export/int8_choice.py).
-# Tiny 6-layer title towers (README, export): tau vs PyTorch 0.984 / 0.990 / 0.991 / 0.995, folders
-# 34.9 / 45.5 / 47.2 / 56.0 MB.
+# Export ships the first that passes its gate (training/export/int8_choice.py): the int8-arithmetic
+# recipes from most to least compressed, then the two that compute every MatMul in fp32 (a tower about
+# twice as slow), the smaller first. Tiny 6-layer title towers (README, export): tau vs PyTorch 0.984 /
+# 0.990 / 0.991 / – / 0.995, folders 34.9 / 45.5 / 47.2 / – / 56.0 MB.
 INT8_VARIANTS = (
     Int8Variant("ffn-output-fp32", "the feed-forward output MatMuls", _ffn_output),
     Int8Variant("ffn-fp32", "every feed-forward MatMul", _ffn),
     Int8Variant("ffn-last-layer-fp32", "every feed-forward MatMul and the whole last layer", _ffn_and_last_layer),
     Int8Variant(
+        "embeddings-int8-fp16-weights",
+        "every MatMul and attention, their weights stored as fp16 (only the embeddings are int8)",
+        _all_but_embeddings,
+        fp16_storage=True,
+    ),
+    Int8Variant(
         "embeddings-only-int8", "every MatMul and attention (only the embeddings are int8)", _all_but_embeddings
     ),
 )
+FP16_MIN_ELEMENTS = 4096  # smaller float tensors (biases, layer-norm scales) stay fp32: too few bytes to matter
+FP16_MAX = 65504.0  # the largest finite fp16: a tensor with larger values stays fp32
+
+
+def store_fp16(path: Path, min_elements: int = FP16_MIN_ELEMENTS) -> int:
+    """Rewrite the ONNX file ``path``: each fp32 initializer of at least ``min_elements`` values (that fp16
+    can hold) is stored as fp16 and cast back to fp32 by a ``Cast`` node in front of its users. The casts
+    read only constants, so onnxruntime folds them when a session loads the graph: the arithmetic
+    is fp32's, the weights carry fp16's rounding (relative error ≤ 2^-11), the file is about half the
+    size. Returns how many initializers were converted."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    inputs = {i.name for i in graph.input}  # an initializer that is also a graph input keeps its type
+    stored, casts = [], []
+    for initializer in graph.initializer:
+        values = None
+        if initializer.data_type == onnx.TensorProto.FLOAT and initializer.name not in inputs:
+            values = numpy_helper.to_array(initializer)
+            if values.size < min_elements or not np.all(np.abs(values) <= FP16_MAX):
+                values = None
+        if values is None:
+            stored.append(initializer)
+            continue
+        half = numpy_helper.from_array(values.astype(np.float16), f"{initializer.name}/fp16")
+        stored.append(half)
+        casts.append(
+            helper.make_node(
+                "Cast", [half.name], [initializer.name], name=f"{initializer.name}/to_fp32", to=onnx.TensorProto.FLOAT
+            )
+        )
+    if casts:
+        del graph.initializer[:]
+        graph.initializer.extend(stored)
+        nodes = casts + list(graph.node)  # the casts read only initializers: first in topological order
+        del graph.node[:]
+        graph.node.extend(nodes)
+        onnx.checker.check_model(model)
+        onnx.save(model, str(path))
+    return len(casts)
 
 
 def quantize_int8(source: Path, target: Path, accurate: bool = True, variant: Int8Variant = INT8_VARIANTS[0]) -> Path:
@@ -245,4 +298,6 @@ def quantize_int8(source: Path, target: Path, accurate: bool = True, variant: In
         )
     finally:
         root.setLevel(level)
+    if accurate and variant.fp16_storage:
+        store_fp16(target, FP16_MIN_ELEMENTS)
     return target

@@ -1,6 +1,7 @@
-"""Which int8 variant of the towers ships: the most compressed one that passes the export gate.
+"""Which int8 variant of the towers ships: the first in ``INT8_VARIANTS`` that passes the export gate.
 
-``INT8_VARIANTS`` (training/export/graphs.py) lists the recipes from most to least compressed.
+``INT8_VARIANTS`` (training/export/graphs.py) lists the recipes: the int8-arithmetic ones
+from most to least compressed, then those computing in fp32 (slower towers), smallest first.
 ``choose_int8`` measures them in that order and stops at the first whose rankings agree with
 PyTorch (mean Kendall tau ≥ ``parity_min_tau``), whose NDCG@10 is within ``int8_max_ndcg_drop`` of
 fp32's and whose folder fits the publishing limit. The gate itself never moves; when no variant

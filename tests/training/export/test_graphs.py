@@ -8,7 +8,14 @@ import torch
 
 from app.domain.featurize import FEATURE_NAMES
 from training.distill.student import RankerStudent
-from training.export.graphs import INT8_VARIANTS, export_interaction, export_tower, fuse_transformer, quantize_int8
+from training.export.graphs import (
+    INT8_VARIANTS,
+    export_interaction,
+    export_tower,
+    fuse_transformer,
+    quantize_int8,
+    store_fp16,
+)
 from training.teachers.losses import expected_grade
 
 WIDTH = 16
@@ -97,3 +104,63 @@ def test_each_int8_variant_leaves_its_nodes_fp32_and_quantises_the_rest(tmp_path
     float_nodes = {n.name for n in graph.node if n.op_type in ("MatMul", "Attention")}
     assert float_nodes == set(kept)
     assert any(n.op_type in ("MatMulInteger", "DynamicQuantizeMatMul", "QEmbedLayerNormalization") for n in graph.node)
+
+
+def test_fp16_storage_halves_the_weights_and_onnxruntime_computes_in_fp32(tmp_path):
+    import onnx
+    import onnxruntime as ort
+
+    from app.ranking.student import session_options
+
+    student = _student(True)
+    with torch.no_grad():
+        student.encoder.encoder.layer[0].output.dense.weight[0, 0] = 70000.0  # beyond fp16: stays fp32
+    fused = fuse_transformer(
+        export_tower(student.encoder, None, tmp_path / "raw.onnx"), tmp_path / "fp32.onnx", 2, WIDTH
+    )
+    half = tmp_path / "fp16.onnx"
+    half.write_bytes(fused.read_bytes())
+    converted = store_fp16(half, min_elements=64)
+    graph = onnx.load(str(half)).graph
+    types = {i.name: i.data_type for i in graph.initializer}
+    assert converted == sum(t == onnx.TensorProto.FLOAT16 for t in types.values()) >= 6
+    assert half.stat().st_size < 0.75 * fused.stat().st_size
+    from onnx import numpy_helper
+
+    source = onnx.load(str(fused)).graph.initializer
+    (too_large,) = [i.name for i in source if numpy_helper.to_array(i).max(initial=0) >= 70000.0]
+    assert types[too_large] == onnx.TensorProto.FLOAT  # kept fp32, not overflowed to inf
+
+    ids = np.array([[101, 7, 8, 9, 102], [101, 11, 12, 102, 0]], dtype=np.int64)
+    mask = (ids > 0).astype(np.int64)
+    options = session_options(1)
+    options.optimized_model_filepath = str(tmp_path / "loaded.onnx")
+    session = ort.InferenceSession(str(half), options, providers=["CPUExecutionProvider"])
+    (stored,) = session.run(None, {"input_ids": ids, "attention_mask": mask})
+    (exact,) = _run(fused, input_ids=ids, attention_mask=mask)
+    assert stored.dtype == np.float32 and np.isfinite(stored).all()
+    assert 0 < np.abs(stored - exact).max() < 1e-2 * np.abs(exact).max()  # fp16's rounding, nothing more
+    loaded = onnx.load(str(tmp_path / "loaded.onnx")).graph
+    assert not [n for n in loaded.node if n.op_type == "Cast" and n.name.endswith("/to_fp32")]  # folded at load
+
+
+def test_the_fp16_variant_stores_what_the_quantiser_left_in_fp32_as_fp16(tmp_path, monkeypatch):
+    import onnx
+
+    import training.export.graphs as graphs
+
+    monkeypatch.setattr(graphs, "FP16_MIN_ELEMENTS", 64)  # this tiny tower's weights are smaller than real ones
+    variant = next(v for v in INT8_VARIANTS if v.fp16_storage)
+    twin = next(v for v in INT8_VARIANTS if v.keep_fp32 is variant.keep_fp32 and not v.fp16_storage)
+    fused = fuse_transformer(
+        export_tower(_student(True).encoder, None, tmp_path / "raw.onnx"), tmp_path / "fp32.onnx", 2, WIDTH
+    )
+    stored = quantize_int8(fused, tmp_path / "stored.onnx", variant=variant)
+    plain = quantize_int8(fused, tmp_path / "plain.onnx", variant=twin)
+    assert stored.stat().st_size < plain.stat().st_size
+    graph = onnx.load(str(stored)).graph
+    assert any(i.data_type == onnx.TensorProto.FLOAT16 for i in graph.initializer)
+    assert {n.name for n in graph.node if n.op_type in ("MatMul", "Attention")} == set(variant.fp32_nodes(fused))
+    ids = np.array([[101, 7, 8, 9, 102]], dtype=np.int64)
+    (a,), (b,) = (_run(path, input_ids=ids, attention_mask=np.ones_like(ids)) for path in (stored, plain))
+    assert np.abs(a - b).max() < 1e-2 * np.abs(b).max()

@@ -89,5 +89,7 @@ def test_each_variant_keeps_more_in_fp32_than_the_one_before():
     assert kept[0] == {f"/encoder/encoder/layer.{i}/output/dense/MatMul" for i in range(6)}
     assert {"Attention_5", "/encoder/encoder/layer.5/attention/output/dense/MatMul"} <= kept[2]
     assert "Attention_4" not in kept[2]
-    assert all(a < b for a, b in zip(kept, kept[1:], strict=False))
+    # Each keeps more in fp32 than the one before, or the same nodes with their weights stored fp16 first.
+    for v, w, a, b in zip(INT8_VARIANTS, INT8_VARIANTS[1:], kept, kept[1:], strict=False):
+        assert a < b or (a == b and v.fp16_storage and not w.fp16_storage), (v.name, w.name)
     assert all("EmbedLayerNormalization_0" not in k for k in kept)  # the word embeddings: int8 in every variant
