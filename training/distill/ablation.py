@@ -157,6 +157,10 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
         """The pool with the judge's grades on its first ``k`` lists only (engagement is observed on all)."""
         return [d if i < k else _unlabelled(d) for i, d in enumerate(prepared()[0])]
 
+    def arm(weights: DistillWeights | None, name: str) -> dict:
+        """fit()'s keywords for one arm's student: its loss weights and its progress bar."""
+        return {"weights": weights, "progress": progress, "desc": f"student: {name}"}
+
     settings = _settings(data_dir, config)
     points = []
     for budget in budgets:
@@ -167,13 +171,13 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
         if point is not None:
             if WITH_ENGAGEMENT not in point:  # kept before that arm existed: it needs no teacher, only a student
                 point[WITH_ENGAGEMENT] = evaluate(
-                    fit("hard", free_engagement(k), student_cfg, width, weights=FREE_ENGAGEMENT)
+                    fit("hard", free_engagement(k), student_cfg, width, **arm(FREE_ENGAGEMENT, WITH_ENGAGEMENT))
                 )
                 _keep(kept_point, settings, point)
             points.append(point)
             continue
-        labels_only = fit("hard", prepared()[0][:k], student_cfg, width)
-        with_engagement = fit("hard", free_engagement(k), student_cfg, width, weights=FREE_ENGAGEMENT)
+        labels_only = fit("hard", prepared()[0][:k], student_cfg, width, **arm(None, "labels only"))
+        with_engagement = fit("hard", free_engagement(k), student_cfg, width, **arm(FREE_ENGAGEMENT, WITH_ENGAGEMENT))
         teacher_cfg = config.teacher.model_copy(update={"train_members": k, "epochs": cfg.teacher_epochs})
         teacher_dir = out / "teachers" / f"labels-{labelled_pairs}"
         if _kept(teacher_dir / "pool_probs.json", settings) is None:
@@ -181,7 +185,7 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
         desc = f"teacher ({labelled_pairs} labels) scores the pool"
         probs = _pool_probs(teacher_dir, pool, settings, progress, desc)
         distill_data = [_with_teacher(d, p) for d, p in zip(free_engagement(k), probs, strict=True)]
-        distilled = fit("multi+hard", distill_data, student_cfg, width, weights=DISTILLED)
+        distilled = fit("multi+hard", distill_data, student_cfg, width, **arm(DISTILLED, "distilled"))
         teacher_test = _teacher_probs(teacher_dir, test, progress, "teacher scores the held-out lists")
         teacher_metrics = evaluate_model(test, ModelScores([p @ np.arange(5) for p in teacher_test]), policy)
         point = {

@@ -119,25 +119,31 @@ def fit(
     width: int,
     features_only: bool = False,
     weights: DistillWeights | None = None,
+    progress: bool = False,
+    desc: str = "student",
 ) -> RankerStudent | FeatureScorer:
     """Train the trainable part of a student (projections, interaction, heads) on the lists with the
-    loss of ``variant`` (or these ``weights``); with ``features_only``, the feature-tier scorer instead."""
+    loss of ``variant`` (or these ``weights``); with ``features_only``, the feature-tier scorer instead.
+    ``progress``: a bar named ``desc`` over the steps (one list a step; a full-preset student takes
+    thousands)."""
     torch.manual_seed(cfg.seed)
     student = FeatureScorer() if features_only else RankerStudent(None, width, cfg.dim, cfg.raw_similarity)
     optimizer = torch.optim.AdamW(student.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     weights = weights or DistillWeights.variant(variant)
     rng = np.random.default_rng(cfg.seed)
     student.train()
-    for _ in range(cfg.epochs):
-        for index in rng.permutation(len(data)):
-            d = data[index]
-            grade_logits, engage_logits = _forward(student, d)
-            loss, _ = multi_teacher_loss(
-                grade_logits, engage_logits, d.teacher_probs, d.teacher_engagement, d.grades, d.engaged, weights
-            )
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+    with tqdm(total=cfg.epochs * len(data), desc=desc, unit="list", leave=False, disable=not progress) as bar:
+        for _ in range(cfg.epochs):
+            for index in rng.permutation(len(data)):
+                d = data[index]
+                grade_logits, engage_logits = _forward(student, d)
+                loss, _ = multi_teacher_loss(
+                    grade_logits, engage_logits, d.teacher_probs, d.teacher_engagement, d.grades, d.engaged, weights
+                )
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                bar.update()
     student.eval()
     return student
 
@@ -210,7 +216,7 @@ def distill(
 
     results = {}
     for variant in tqdm(VARIANTS, desc="ablation", disable=not progress):
-        student = fit(variant, train_data, cfg, encoder.config.hidden_size)
+        student = fit(variant, train_data, cfg, encoder.config.hidden_size, progress=progress, desc=variant)
         results[variant] = _rounded(evaluate_model(test_lists, scores_of(student, test_data, policy), policy))
         if variant == SHIPPED_VARIANT:
             out = runs / "student"
@@ -221,13 +227,15 @@ def distill(
         if cfg.rule_blind_share or cfg.rule_wrong_share
         else train_data
     )
-    features_tier = fit(SHIPPED_VARIANT, tier_data, cfg, 0, features_only=True)
+    features_tier = fit(SHIPPED_VARIANT, tier_data, cfg, 0, features_only=True, progress=progress, desc="features tier")
     features_metrics = _rounded(evaluate_model(test_lists, scores_of(features_tier, test_data, policy), policy))
     torch.save(features_tier.state_dict(), runs / "student" / "features.pt")
     scaling = []
     for share in cfg.scaling_points:
         subset = train_data[: max(1, round(share * len(train_data)))]
-        student = fit(SHIPPED_VARIANT, subset, cfg, encoder.config.hidden_size)
+        student = fit(
+            SHIPPED_VARIANT, subset, cfg, encoder.config.hidden_size, progress=progress, desc=f"{len(subset)} lists"
+        )
         metrics = evaluate_model(test_lists, scores_of(student, test_data, policy), policy)
         scaling.append(
             {
