@@ -217,7 +217,7 @@ INT8_VARIANTS = (
     Int8Variant("ffn-last-layer-fp32", "every feed-forward MatMul and the whole last layer", _ffn_and_last_layer),
     Int8Variant(
         "embeddings-int8-fp16-weights",
-        "every MatMul and attention, their weights stored as fp16 (only the embeddings are int8)",
+        "every MatMul and attention (only the embeddings are int8; fp16-stored weights)",
         _all_but_embeddings,
         fp16_storage=True,
     ),
