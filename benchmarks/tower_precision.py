@@ -109,10 +109,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from tqdm import tqdm
 
+    from training.errors import TrainingError
     from training.export.graphs import INT8_VARIANTS, quantize_int8
 
     texts = titles(args.titles, args.seed)
-    fused, tokenizer = export(args.encoder, args.work)
+    try:
+        fused, tokenizer = export(args.encoder, args.work)
+    except TrainingError as exc:  # no encoder there: one line, not a traceback
+        print(f"tower_precision: {exc}", file=sys.stderr)
+        return 1
     paths = {"fp32": fused}
     for variant in tqdm(INT8_VARIANTS, desc="quantise"):
         paths[variant.name] = quantize_int8(fused, args.work / f"tower.{variant.name}.onnx", variant=variant)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.tower_precision import agreement, kendall_tau
+from benchmarks.tower_precision import agreement, kendall_tau, main
 
 
 def test_kendall_tau_of_equal_reversed_and_one_swap():
@@ -23,3 +23,9 @@ def test_agreement_is_exact_for_the_same_embeddings_and_lower_for_noisy_ones():
     assert same["cosine_to_fp32_min"] > 0.99999 and same["kendall_tau_mean"] == 1.0 and same["top10_kept"] == 1.0
     noisy = agreement(exact, exact + rng.normal(scale=0.3, size=exact.shape), queries=20, candidates=50, seed=0)
     assert noisy["cosine_to_fp32_mean"] < 0.99 and 0 < noisy["kendall_tau_mean"] < 0.95 and noisy["top10_kept"] < 1.0
+
+
+def test_a_folder_without_an_encoder_is_one_line_and_exit_1(tmp_path, capsys):
+    assert main(["--encoder", str(tmp_path), "--work", str(tmp_path / "work"), "--out", str(tmp_path / "o.json")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no model.safetensors" in err
