@@ -30,6 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.ranking.student import TextEncoder  # noqa: E402
+from training.evaluation.metrics import kendall_tau_b  # noqa: E402  (the export gate's tau)
 
 MAX_LENGTH = 32  # tokens: the title towers' length
 
@@ -61,14 +62,6 @@ def export(encoder_folder: Path | None, work: Path) -> tuple[Path, Path]:
     return fused, tokenizer
 
 
-def kendall_tau(a: np.ndarray, b: np.ndarray) -> float:
-    """Kendall's tau-a of two score vectors (O(n²): the candidate lists are short)."""
-    da = np.sign(a[:, None] - a[None, :])
-    db = np.sign(b[:, None] - b[None, :])
-    n = len(a)
-    return float((da * db).sum() / (n * (n - 1)))
-
-
 def agreement(exact: np.ndarray, other: np.ndarray, queries: int, candidates: int, seed: int) -> dict:
     """How ``other``'s embeddings agree with ``exact``'s (rows: the same titles)."""
     unit = exact / np.linalg.norm(exact, axis=1, keepdims=True)
@@ -79,7 +72,7 @@ def agreement(exact: np.ndarray, other: np.ndarray, queries: int, candidates: in
     for q in rng.choice(len(exact), size=min(queries, len(exact)), replace=False):
         pool = rng.choice(np.delete(np.arange(len(exact)), q), size=candidates, replace=False)
         a, b = unit[pool] @ unit[q], unit_other[pool] @ unit_other[q]
-        taus.append(kendall_tau(a, b))
+        taus.append(kendall_tau_b(a, b))
         top10.append(len(set(np.argsort(-a)[:10]) & set(np.argsort(-b)[:10])) / 10)
     return {
         "cosine_to_fp32_mean": round(float(cosine.mean()), 6),

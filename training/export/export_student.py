@@ -8,9 +8,9 @@ folder, run by the service's own code (app/ranking), with the PyTorch student on
 fp32 must agree (max |Δscore| ≤ 1e-3, mean Kendall tau ≥ 0.99) or the export fails; int8 is kept
 only if its rankings agree (tau ≥ 0.99) and its NDCG@10 is within 0.005 of fp32's. The int8 recipes
 (graphs.INT8_VARIANTS: int8 arithmetic from most to least compressed, then fp32 arithmetic) are tried
-in turn and the first that passes and fits the publishing limit ships (int8_choice.py); the report and the manifest's cards.export name it
-and the taus of those tried; none passing keeps fp32, with one line saying why. `--publish DIR`
-copies the kept folder (int8 if kept, else fp32) to DIR/<name> (``--name``, default jobrank-ranker: the
+in turn and the first that passes and fits the publishing limit ships (int8_choice.py); the report and
+the manifest's cards.export name it and the taus of those tried; none passing keeps fp32, with one
+line saying why. `--publish DIR` copies the kept folder (int8 if kept, else fp32) to DIR/<name> (``--name``, default jobrank-ranker: the
 manifest's name, which the service's JOBRANK_MODEL picks). The size limit (``--max-publish-mb``)
 applies by default (50 MB) only when publishing into this repository's git-tracked artifacts/.
 Each manifest carries golden requests with the folder's answers (training/export/golden.py);

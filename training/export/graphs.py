@@ -189,8 +189,8 @@ def _all_but_embeddings(node: str, last: int) -> bool:
 class Int8Variant:
     """One int8 recipe for a fused tower: per-channel int8 weights, except the MatMul / Attention
     nodes ``keep_fp32(node name, last layer index)`` selects, which stay fp32 (bigger, closer to fp32).
-    With ``fp16_storage`` the weights those fp32 nodes read are stored as fp16 (:func:`store_fp16`):
-    half the bytes on disk, the same fp32 arithmetic at run time."""
+    With ``fp16_storage`` the fp32 weights the quantiser left (those nodes' and any other large float
+    tensor) are stored as fp16 (:func:`store_fp16`): half the bytes on disk, fp32 arithmetic at run time."""
 
     name: str
     keeps: str  # what stays fp32, for the report
@@ -234,7 +234,8 @@ def store_fp16(path: Path, min_elements: int = FP16_MIN_ELEMENTS) -> int:
     can hold) is stored as fp16 and cast back to fp32 by a ``Cast`` node in front of its users. The casts
     read only constants, so onnxruntime folds them when a session loads the graph: the arithmetic
     is fp32's, the weights carry fp16's rounding (relative error ≤ 2^-11; below 6e-5, fp16's
-    subnormals, an absolute error ≤ 3e-8), the file is about half the size. Returns how many initializers were converted."""
+    subnormals, an absolute error ≤ 3e-8), the file is about half the size. Returns how many
+    initializers were converted."""
     import numpy as np
     import onnx
     from onnx import helper, numpy_helper

@@ -109,6 +109,7 @@ def test_each_int8_variant_leaves_its_nodes_fp32_and_quantises_the_rest(tmp_path
 def test_fp16_storage_halves_the_weights_and_onnxruntime_computes_in_fp32(tmp_path):
     import onnx
     import onnxruntime as ort
+    from onnx import numpy_helper
 
     from app.ranking.student import session_options
 
@@ -125,8 +126,6 @@ def test_fp16_storage_halves_the_weights_and_onnxruntime_computes_in_fp32(tmp_pa
     types = {i.name: i.data_type for i in graph.initializer}
     assert converted == sum(t == onnx.TensorProto.FLOAT16 for t in types.values()) >= 6
     assert half.stat().st_size < 0.75 * fused.stat().st_size
-    from onnx import numpy_helper
-
     source = onnx.load(str(fused)).graph.initializer
     (too_large,) = [i.name for i in source if numpy_helper.to_array(i).max(initial=0) >= 70000.0]
     assert types[too_large] == onnx.TensorProto.FLOAT  # kept fp32, not overflowed to inf
