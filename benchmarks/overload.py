@@ -11,6 +11,12 @@ Starts the service itself (`python -m app` on the shipped model), indexes the re
     429 expected; a dropped connection is counted as `error`), client-side p99 of the admitted (200)
     requests against 2x the budget, goodput (200s within the budget, client-side) against the
     capacity, then 40 req/s for 6 s: p99 of the requests sent 2 s or more after the overload ended;
+  * paired windows — this VM's capacity drifts by a quarter within a minute (314 -> 400 req/s in ten
+    minutes, 324 -> 215 between the capacity step and the 20 s held after it), so a ratio against a
+    capacity measured minutes earlier says as much about the drift as about the service. For each
+    rate, ``--paired-rounds`` rounds of a window at the capacity's rate and a window at that rate,
+    side by side in ABBA order (capacity, overload | overload, capacity | ...): the goodput of the
+    overload windows over that of the capacity windows beside them is the ratio drift cannot fake;
   * server RSS sampled every 0.5 s throughout (VmRSS of the service process);
   * SIGTERM — a fresh service, 5 clients trickling bodies and 50 req/s of normal load; SIGTERM after
     3 s: exit code and time to exit (JOBRANK_SHUTDOWN_GRACE_S, default 20), and every normal request
@@ -34,6 +40,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +79,47 @@ def capacity_sweep(port: int, payloads: list[bytes], server_pid: int, sustain_s:
     )
     sustained = {"rate": best["rate"], "seconds": sustain_s, **held, "cpu_cores": meter.cores()}
     return {"goodput_rps": best["goodput_rps"], "at_rate": best["rate"], "steps": steps, "sustained": sustained}
+
+
+def paired_windows(
+    measure: Callable[[float, float], dict], capacity_rate: float, rate: float, window_s: float, rounds: int
+) -> dict:
+    """Windows of ``window_s`` at ``capacity_rate`` and at ``rate`` side by side, ``rounds`` pairs in ABBA
+    order (so a steady drift in the machine's speed weighs on both alike): ``measure(rate, seconds)``
+    returns a window's :func:`summarise`. Goodput of the overload windows / that of the capacity windows."""
+    windows = []
+    for i in range(rounds):
+        order = [("capacity", capacity_rate), ("overload", rate)]
+        for kind, offered in order if i % 2 == 0 else order[::-1]:
+            windows.append({"kind": kind, "round": i, "rate": offered, **measure(offered, window_s)})
+
+    def goodput(kind: str) -> float:
+        chosen = [w["goodput_rps"] for w in windows if w["kind"] == kind]
+        return round(sum(chosen) / len(chosen), 1) if chosen else 0.0
+
+    capacity, overload = goodput("capacity"), goodput("overload")
+    return {
+        "capacity_rate": capacity_rate,
+        "rate": rate,
+        "window_s": window_s,
+        "rounds": rounds,
+        "capacity_goodput_rps": capacity,
+        "overload_goodput_rps": overload,
+        "ratio": round(overload / capacity, 3) if capacity else None,
+        "windows": windows,
+    }
+
+
+def measure_window(port: int, payloads: list[bytes], pause_s: float = 1.0) -> Callable[[float, float], dict]:
+    """``measure(rate, seconds)`` for :func:`paired_windows`: an open loop, then ``pause_s`` for the
+    queue and the connections to settle."""
+
+    def measure(rate: float, seconds: float) -> dict:
+        summary = summarise(run(open_loop(port, payloads, rate, seconds, time.perf_counter() + 0.1)), seconds)
+        time.sleep(pause_s)
+        return summary
+
+    return measure
 
 
 def p99(values: list[float]) -> float | None:
@@ -245,12 +293,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rates", type=float, nargs="+", help="offered req/s (default: 3x and 4x the capacity)")
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of each overload")
     parser.add_argument("--candidates", type=int, default=100)
+    parser.add_argument(
+        "--paired-rounds",
+        type=int,
+        default=4,
+        help="rounds of capacity / overload windows side by side per rate (0: none)",
+    )
+    parser.add_argument("--window", type=float, default=5.0, help="seconds of each paired window")
     parser.add_argument("--skip-sigterm", action="store_true")
     parser.add_argument("--micro", action="store_true", help="only the in-process micro-benchmarks")
     parser.add_argument("--code", type=Path, default=REPO, help="checkout whose service is measured")
     parser.add_argument("--client-nice", type=int, default=0, help="run the load generator this much nicer")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "benchmarks" / "overload.json")
     args = parser.parse_args(argv)
+    if args.paired_rounds < 0 or args.window <= 0:
+        parser.error("--paired-rounds must be >= 0 and --window > 0")
     checkout, load_before = Checkout(args.code.resolve(), os.getpriority(os.PRIO_PROCESS, 0)), os.getloadavg()
     os.nice(args.client_nice)
     if not (args.data / "dataset.json").is_file():
@@ -274,6 +331,11 @@ def main(argv: list[str] | None = None) -> int:
         capacity = capacity_sweep(port, payloads, process.pid, args.seconds)
         rates = args.rates or [3 * capacity["goodput_rps"], 4 * capacity["goodput_rps"]]
         overloads = [run(overload_then_recover(port, payloads, rate, args.seconds, process.pid)) for rate in rates]
+        measure = measure_window(port, payloads)
+        paired = [
+            paired_windows(measure, capacity["at_rate"], rate, args.window, args.paired_rounds)
+            for rate in (rates if args.paired_rounds > 0 else [])
+        ]
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
         shed = [line for line in metrics.splitlines() if line.startswith("jobrank_shed_total")]
     finally:
@@ -289,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "capacity": capacity,
         "overload": overloads,
+        "paired": paired,
         "server_rss_peak_mb": round(rss.peak_mb, 1),
         "server_shed_counts": shed,
     }
@@ -310,6 +373,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{o['goodput_rps'] / max(capacity['sustained']['goodput_rps'], 1e-9):.0%} of the sustained); after: p99 "
             f"{o['recovery']['p99_ms_after_2s']} ms from 2 s on ({o['recovery']['p99_ms_first_2s']} ms before); "
             f"CPU cores used: {o['cpu_cores']}"
+        )
+    for pair in paired:
+        print(
+            f"side by side ({pair['rounds']} x {pair['window_s']:g}-s windows each, ABBA): {pair['rate']:.0f} req/s "
+            f"offered: goodput {pair['overload_goodput_rps']} req/s vs {pair['capacity_goodput_rps']} req/s at the "
+            f"capacity's rate ({pair['capacity_rate']}) = {pair['ratio']:.0%}"
         )
     print(f"server RSS peak: {report['server_rss_peak_mb']} MB")
     if "sigterm" in report:
