@@ -98,6 +98,15 @@ def paired_windows(
         return round(sum(chosen) / len(chosen), 1) if chosen else 0.0
 
     capacity, overload = goodput("capacity"), goodput("overload")
+    # Each round's own ratio: their spread says how far one run's ratio can be trusted on this machine.
+    per_round = [
+        over["goodput_rps"] / cap["goodput_rps"]
+        for cap, over in (
+            sorted((w for w in windows if w["round"] == i), key=lambda w: w["kind"]) for i in range(rounds)
+        )
+        if cap["goodput_rps"] > 0
+    ]
+    spread = float(np.std(per_round, ddof=1) / np.sqrt(len(per_round))) if len(per_round) > 1 else None
     return {
         "capacity_rate": capacity_rate,
         "rate": rate,
@@ -106,6 +115,9 @@ def paired_windows(
         "capacity_goodput_rps": capacity,
         "overload_goodput_rps": overload,
         "ratio": round(overload / capacity, 3) if capacity else None,
+        "round_ratios": [round(r, 3) for r in per_round],
+        "round_ratio_mean": round(float(np.mean(per_round)), 3) if per_round else None,
+        "round_ratio_standard_error": round(spread, 3) if spread is not None else None,
         "windows": windows,
     }
 
@@ -378,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"side by side ({pair['rounds']} x {pair['window_s']:g}-s windows each, ABBA): {pair['rate']:.0f} req/s "
             f"offered: goodput {pair['overload_goodput_rps']} req/s vs {pair['capacity_goodput_rps']} req/s at the "
-            f"capacity's rate ({pair['capacity_rate']}) = {pair['ratio']:.0%}"
+            f"capacity's rate ({pair['capacity_rate']}) = {pair['ratio']:.0%} (per round: mean "
+            f"{pair['round_ratio_mean']}, standard error {pair['round_ratio_standard_error']})"
         )
     print(f"server RSS peak: {report['server_rss_peak_mb']} MB")
     if "sigterm" in report:

@@ -132,7 +132,10 @@ class StudentConfig(_Section):
         "title encoder (<runs>/title_encoder, made by the title-encoder stage, which the pipeline then runs first)",
     )
     tower_text: TowerText = Field(
-        default="compact", description="what the towers read: compact member/job texts, or headline/title"
+        default="compact",
+        description="what the towers read: compact member/job texts, headline/title, or both (compact+title: "
+        "the compact text through the lower `layers` layers for the projections, the title through all for s; "
+        "needs raw_similarity)",
     )
     raw_similarity: bool = Field(
         default=False, description="feed the cosine of the unprojected pooled tower outputs to the heads"
@@ -170,6 +173,12 @@ class StudentConfig(_Section):
         if path is not None and not (path / "model.safetensors").is_file():
             raise ValueError(f"{path} holds no model.safetensors (an encoder folder like the pretrained package's)")
         return path
+
+    @model_validator(mode="after")
+    def _similarity_of_titles(self) -> StudentConfig:
+        if self.tower_text == "compact+title" and not self.raw_similarity:
+            raise ValueError("tower_text 'compact+title' needs raw_similarity=true (s is the titles' cosine)")
+        return self
 
     @field_validator("rule_wrong_share")
     @classmethod

@@ -118,13 +118,43 @@ def job_title_text(job: Job) -> str:
     return job.title.strip()
 
 
+# A text made of two parts (the "compact+title" towers): the compact text and the title, joined by
+# the ASCII unit separator, which the parts themselves never keep (it is a control character no
+# profile or posting means). One string per member or job keeps every cache keyed by text as it is.
+TEXT_PARTS_SEPARATOR = "\x1f"
+
+
+def joined_parts(*parts: str) -> str:
+    """``parts`` as one text (each part's own separators turned into spaces); see :func:`text_parts`."""
+    return TEXT_PARTS_SEPARATOR.join(part.replace(TEXT_PARTS_SEPARATOR, " ") for part in parts)
+
+
+def text_parts(text: str, count: int) -> list[str]:
+    """The ``count`` parts of a text made by :func:`joined_parts` (missing parts are empty)."""
+    parts = text.split(TEXT_PARTS_SEPARATOR, count - 1)
+    return parts + [""] * (count - len(parts))
+
+
+def member_compact_and_title_text(member: Member) -> str:
+    """The member's compact text and headline, for towers that read both (see ``TOWER_TEXTS``)."""
+    return joined_parts(member_text(member), member_title_text(member))
+
+
+def job_compact_and_title_text(job: Job) -> str:
+    """The job's compact text and title, for towers that read both (see ``TOWER_TEXTS``)."""
+    return joined_parts(job_text(job), job_title_text(job))
+
+
 # What a student's towers read, by the name its manifest records (`inputs.tower_text`): "compact" is
 # the texts above (models exported before the field existed), "title" the short phrasings real
-# postings and profiles share, where a pretrained or title-tuned encoder's similarity means something.
-TowerText = Literal["compact", "title"]
+# postings and profiles share, where a pretrained or title-tuned encoder's similarity means something;
+# "compact+title" both: the compact text through the encoder's lower layers (what the text path's
+# projections read) and the title through all of them (the similarity the heads read).
+TowerText = Literal["compact", "title", "compact+title"]
 TOWER_TEXTS: dict[TowerText, tuple[Callable[[Member], str], Callable[[Job], str]]] = {
     "compact": (member_text, job_text),
     "title": (member_title_text, job_title_text),
+    "compact+title": (member_compact_and_title_text, job_compact_and_title_text),
 }
 
 

@@ -298,7 +298,7 @@ class RankingEngine:
         for length in WARMUP_LENGTHS:
             for tower in (self.model.member_tower, self.model.job_tower):
                 if length <= tower.max_length:
-                    tower.run_ids([[101] + [1000] * (length - 2) + [102]])
+                    tower.run_ids([tower.warm_up_ids(length)])
         member, jobs = smoke_request()
         for _ in range(3):
             self.model.rank(member, jobs)

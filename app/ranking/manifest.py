@@ -61,6 +61,19 @@ class TowerInput(_Part):
     text: str
     max_length: int = Field(gt=0)
     output: str
+    # A tower reading two texts ("compact+title"): the title's token cap. The graph then takes the
+    # compact text's ids and mask and the title's (``names``: four inputs in that order).
+    title_max_length: int | None = Field(default=None, gt=0, exclude_if=lambda v: v is None)
+
+    @model_validator(mode="after")
+    def _inputs_match_texts(self) -> TowerInput:
+        expected = 2 if self.title_max_length is None else 4
+        if len(self.names) != expected:
+            raise ValueError(
+                f"a tower {'with' if expected == 4 else 'without'} title_max_length takes {expected} inputs, "
+                f"not {len(self.names)}"
+            )
+        return self
 
 
 class InteractionInput(_Part):
@@ -90,6 +103,16 @@ class Inputs(_Part):
     job_tower: TowerInput
     interaction: InteractionInput
     features: FeaturesInput
+
+    @model_validator(mode="after")
+    def _two_texts_if_both(self) -> Inputs:
+        both = self.tower_text == "compact+title"
+        for name, tower in (("member_tower", self.member_tower), ("job_tower", self.job_tower)):
+            if both != (tower.title_max_length is not None):
+                raise ValueError(f"{name}: title_max_length is required with tower_text 'compact+title' and only then")
+        if both and not self.interaction.raw_similarity:
+            raise ValueError("tower_text 'compact+title' needs the interaction's raw_similarity")
+        return self
 
 
 class Blend(_Part):

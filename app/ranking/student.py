@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.domain.featurize import TOWER_TEXTS, match_feature_matrix
+from app.domain.featurize import TOWER_TEXTS, match_feature_matrix, text_parts
 from app.domain.schemas import Job, Member
 from app.ranking.manifest import ManifestError, ModelSpec, load_manifest
 
@@ -43,40 +43,57 @@ def session_options(threads: int):
     return options
 
 
-class TextEncoder:
-    """One tower: tokenise (truncated to the manifest's length), run ONNX."""
+TokenIds = list[int] | tuple[list[int], list[int]]  # one text's ids, or (compact, title) ids of a two-part text
 
-    def __init__(self, tokenizer_path: Path, onnx_path: Path, max_length: int, threads: int, session=None):
+
+class TextEncoder:
+    """One tower: tokenise (truncated to the manifest's length), run ONNX. A two-text tower
+    (``title_max_length`` set, tower_text "compact+title") reads texts made by
+    :func:`app.domain.featurize.joined_parts`: the compact part and the title part are tokenised with
+    their own caps and fed to the graph's four inputs."""
+
+    def __init__(
+        self,
+        tokenizer_path: Path,
+        onnx_path: Path,
+        max_length: int,
+        threads: int,
+        session=None,
+        title_max_length: int | None = None,
+    ):
         """``session``: an already loaded session of ``onnx_path`` to share (one graph serving both towers)."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        self.max_length = max_length
-        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        self.tokenizer.enable_truncation(max_length=max_length)
-        self.tokenizer.no_padding()
+        self.max_length, self.title_max_length = max_length, title_max_length
+        self.tokenizer = _tokenizer(Tokenizer, tokenizer_path, max_length)
+        self.title_tokenizer = (
+            None if title_max_length is None else _tokenizer(Tokenizer, tokenizer_path, title_max_length)
+        )
         self.session = session or ort.InferenceSession(
             str(onnx_path), session_options(threads), providers=["CPUExecutionProvider"]
         )
 
-    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Wordpiece ids per text, [CLS] … [SEP], at most ``max_length``."""
-        return [encoding.ids for encoding in self.tokenizer.encode_batch(list(texts))]
+    def token_ids(self, texts: Sequence[str]) -> list[TokenIds]:
+        """Wordpiece ids per text, [CLS] … [SEP], at most ``max_length`` (two-part texts: a pair of id
+        lists, the title's at most ``title_max_length``)."""
+        if self.title_tokenizer is None:
+            return [encoding.ids for encoding in self.tokenizer.encode_batch(list(texts))]
+        parts = [text_parts(text, 2) for text in texts]
+        compact = self.tokenizer.encode_batch([p[0] for p in parts])
+        titles = self.title_tokenizer.encode_batch([p[1] for p in parts])
+        return [(c.ids, t.ids) for c, t in zip(compact, titles, strict=True)]
 
-    def run_ids(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
+    def warm_up_ids(self, length: int) -> TokenIds:
+        """Token ids of ``length`` tokens in this tower's input shape (a two-text tower: both parts)."""
+        row = [101] + [1000] * (length - 2) + [102]
+        if self.title_max_length is None:
+            return row
+        return row, row[: max(2, min(length, self.title_max_length) - 1)] + [102]
+
+    def run_ids(self, ids: Sequence[TokenIds]) -> np.ndarray:
         """Embeddings [n, dim] of tokenised texts, one text per run (see ``__call__``)."""
-        return np.concatenate(
-            [
-                self.session.run(
-                    None,
-                    {
-                        "input_ids": np.asarray([row], dtype=np.int64),
-                        "attention_mask": np.ones((1, len(row)), dtype=np.int64),
-                    },
-                )[0]
-                for row in ids
-            ]
-        )
+        return np.concatenate([self.session.run(None, _feed(row))[0] for row in ids])
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings [n, dim]. Each text runs alone: int8 dynamic quantisation scales activations
@@ -86,6 +103,24 @@ class TextEncoder:
         if not texts:
             return np.zeros((0, self.session.get_outputs()[0].shape[-1] or 0), dtype=np.float32)
         return self.run_ids(self.token_ids(texts))
+
+
+def _tokenizer(tokenizer_class, path: Path, max_length: int):
+    tokenizer = tokenizer_class.from_file(str(path))
+    tokenizer.enable_truncation(max_length=max_length)
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def _feed(row: TokenIds) -> dict[str, np.ndarray]:
+    """The graph inputs of one tokenised text (two-part texts: the compact part's and the title's)."""
+    if isinstance(row, tuple):
+        compact, title = _feed(row[0]), _feed(row[1])
+        return {**compact, "title_input_ids": title["input_ids"], "title_attention_mask": title["attention_mask"]}
+    return {
+        "input_ids": np.asarray([row], dtype=np.int64),
+        "attention_mask": np.ones((1, len(row)), dtype=np.int64),
+    }
 
 
 @dataclass
@@ -113,12 +148,18 @@ class StudentModel:
         files, inputs = manifest.components, manifest.inputs
         tokenizer = self.directory / files.tokenizer
         try:
+            member, job = inputs.member_tower, inputs.job_tower
             self.member_tower = TextEncoder(
-                tokenizer, self.directory / files.member_tower, inputs.member_tower.max_length, threads
+                tokenizer,
+                self.directory / files.member_tower,
+                member.max_length,
+                threads,
+                None,
+                member.title_max_length,
             )
             shared = self.member_tower.session if files.job_tower == files.member_tower else None
             self.job_tower = TextEncoder(
-                tokenizer, self.directory / files.job_tower, inputs.job_tower.max_length, threads, shared
+                tokenizer, self.directory / files.job_tower, job.max_length, threads, shared, job.title_max_length
             )
             # One thread for the heads, as for the features tier: a small MLP over the candidates gains
             # nothing from a second thread, and under load waits for a core to run its share.
@@ -145,6 +186,11 @@ class StudentModel:
     @property
     def version(self) -> str:
         return self.manifest.version
+
+    @property
+    def two_texts(self) -> bool:
+        """Whether the towers read two texts (tower_text "compact+title": pooled [compact | title])."""
+        return self.manifest.inputs.tower_text == "compact+title"
 
     def member_text(self, member: Member) -> str:
         """The text this model's member tower reads (the manifest's ``tower_text``)."""

@@ -21,6 +21,8 @@ def test_windows_alternate_in_abba_order() -> None:
     assert pair["capacity_goodput_rps"] == 90.0
     assert pair["overload_goodput_rps"] == 100.0
     assert pair["ratio"] == pytest.approx(100.0 / 90.0, abs=1e-3)
+    assert pair["round_ratios"] == [pytest.approx(100.0 / 90.0, abs=1e-3)] * 4
+    assert pair["round_ratio_standard_error"] == 0.0
 
 
 def test_a_steady_drift_weighs_on_both_kinds_alike() -> None:
@@ -34,13 +36,14 @@ def test_a_steady_drift_weighs_on_both_kinds_alike() -> None:
 
     pair = paired_windows(measure, 300.0, 900.0, 5.0, 4)
     assert pair["ratio"] == pytest.approx(0.8, abs=0.02)
+    assert pair["round_ratio_mean"] == pytest.approx(0.8, abs=0.02)
     first_capacity = pair["windows"][0]["goodput_rps"]
     assert pair["overload_goodput_rps"] / first_capacity == pytest.approx(0.73, abs=0.01)
 
 
 def test_no_rounds_no_ratio() -> None:
     pair = paired_windows(lambda rate, seconds: {"goodput_rps": rate}, 100.0, 300.0, 1.0, 0)
-    assert pair["windows"] == [] and pair["ratio"] is None
+    assert pair["windows"] == [] and pair["ratio"] is None and pair["round_ratio_mean"] is None
 
 
 @pytest.mark.parametrize("flag", [["--paired-rounds", "-1"], ["--window", "0"]])

@@ -43,13 +43,13 @@ from training.config import RunConfig, save_config
 from training.data.dataset import load_dataset
 from training.data.lists import CandidateList, load_lists
 from training.distill.losses import DistillWeights
+from training.distill.towers import load_towers
 from training.distill.train import ListTensors, fit, prepare, scores_of
 from training.errors import TrainingError
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.policy.policy import Policy, load_policy
 from training.teachers.baselines import rules_scores
 from training.teachers.batches import predict
-from training.teachers.encoder import load_encoder
 from training.teachers.split_scores import rounded
 from training.teachers.train import load_teacher, train_teacher
 
@@ -133,7 +133,7 @@ def run_ablation(data_dir: Path, runs: Path, config: RunConfig, policy: Policy, 
     data = load_dataset(data_dir)
     pool = load_lists(data, ("train",), cfg.pool_members, seed=config.lists.seed)
     test = load_lists(data, ("test",), config.lists.score_test_members, seed=config.lists.seed)
-    tokenizer, encoder, _ = load_encoder(student_cfg.layers, student_cfg.tower_encoder(runs))
+    tokenizer, encoder, _ = load_towers(student_cfg, runs)
     width = encoder.config.hidden_size
     pairs_in_pool = sum(len(lst) for lst in pool)
     budgets = sorted({*(b for b in cfg.budgets if b < pairs_in_pool), *([pairs_in_pool] if cfg.include_all else [])})

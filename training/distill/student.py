@@ -112,22 +112,38 @@ class FeatureScorer(nn.Module):
 
 
 class RankerStudent(nn.Module):
-    """Two projections over a shared (frozen) encoder, and the interaction network."""
+    """Two projections over a shared (frozen) encoder, and the interaction network.
+
+    With ``two_texts`` (tower_text "compact+title", raw similarity required) a pooled vector is two
+    halves of ``encoder_width`` each: the compact text through the encoder's lower layers, which the
+    projections read, and the title through all of them, whose cosine is s."""
 
     def __init__(
-        self, encoder: nn.Module | None, encoder_width: int = 384, dim: int = 128, raw_similarity: bool = False
+        self,
+        encoder: nn.Module | None,
+        encoder_width: int = 384,
+        dim: int = 128,
+        raw_similarity: bool = False,
+        two_texts: bool = False,
     ):
         super().__init__()
+        if two_texts and not raw_similarity:
+            raise ValueError("a two-text student reads the titles' similarity: raw_similarity is required")
         self.encoder = encoder
         if encoder is not None:
             encoder.requires_grad_(False)
-        self.dim, self.raw_similarity = dim, raw_similarity
+        self.dim, self.raw_similarity, self.two_texts, self.width = dim, raw_similarity, two_texts, encoder_width
         self.member_projection = nn.Linear(encoder_width, dim)
         self.job_projection = nn.Linear(encoder_width, dim)
         self.interaction = Interaction(dim, raw_similarity=raw_similarity)
 
+    @property
+    def pooled_width(self) -> int:
+        """Width of one pooled tower output (what the job cache holds per job)."""
+        return 2 * self.width if self.two_texts else self.width
+
     def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Encoder output mean-pooled over tokens (what the training cache stores, via pooled_embeddings)."""
+        """Encoder output mean-pooled over tokens (single-text towers; what the training cache stores)."""
         assert self.encoder is not None, "a student built without its encoder scores pooled inputs only"
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         return mean_pool(hidden, attention_mask)
@@ -142,10 +158,18 @@ class RankerStudent(nn.Module):
 
     def score_pooled(self, member_pooled: torch.Tensor, job_pooled: torch.Tensor, features: torch.Tensor):
         """(grade logits [n, 5], engagement logits [n]) from pooled encoder outputs."""
-        similarity = raw_cosine(member_pooled, job_pooled) if self.raw_similarity else None
+        member_text, member_similar = self.halves(member_pooled)
+        job_text, job_similar = self.halves(job_pooled)
+        similarity = raw_cosine(member_similar, job_similar) if self.raw_similarity else None
         return self.interaction(
-            self.member_projection(member_pooled), self.job_projection(job_pooled), features, similarity
+            self.member_projection(member_text), self.job_projection(job_text), features, similarity
         )
+
+    def halves(self, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(what the projection reads, what the raw similarity reads) of pooled outputs."""
+        if not self.two_texts:
+            return pooled, pooled
+        return pooled[..., : self.width], pooled[..., self.width :]
 
 
 def raw_cosine(member_pooled: torch.Tensor, job_pooled: torch.Tensor) -> torch.Tensor:

@@ -32,9 +32,9 @@ from training.data.lists import CandidateList, load_lists
 from training.distill.losses import DistillWeights, multi_teacher_loss
 from training.distill.rule_blind import RuleBlind
 from training.distill.student import FeatureScorer, RankerStudent
+from training.distill.towers import load_towers, pooled_texts, two_texts
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.policy.policy import Policy, load_policy
-from training.teachers.encoder import load_encoder, pooled_embeddings
 from training.teachers.losses import expected_grade
 from training.teachers.score import read_scores
 
@@ -80,10 +80,8 @@ def prepare(
     for start in tqdm(range(0, len(ids), 512), desc="pool job texts", disable=not progress):
         chunk = ids[start : start + 512]
         texts = [job_text(jobs[i]) for i in chunk]
-        pooled_jobs.update(zip(chunk, pooled_embeddings(encoder, tokenizer, texts, cfg.job_max_length), strict=False))
-    pooled_members = pooled_embeddings(
-        encoder, tokenizer, [member_text(lst.member) for lst in lists], cfg.member_max_length
-    )
+        pooled_jobs.update(zip(chunk, pooled_texts(encoder, tokenizer, texts, cfg.job_max_length), strict=False))
+    pooled_members = pooled_texts(encoder, tokenizer, [member_text(lst.member) for lst in lists], cfg.member_max_length)
     out, offset = [], 0
     for i, candidate_list in enumerate(lists):
         n = len(candidate_list)
@@ -127,7 +125,9 @@ def fit(
     ``progress``: a bar named ``desc`` over the steps (one list a step; a full-preset student takes
     thousands)."""
     torch.manual_seed(cfg.seed)
-    student = FeatureScorer() if features_only else RankerStudent(None, width, cfg.dim, cfg.raw_similarity)
+    student = (
+        FeatureScorer() if features_only else RankerStudent(None, width, cfg.dim, cfg.raw_similarity, two_texts(cfg))
+    )
     optimizer = torch.optim.AdamW(student.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     weights = weights or DistillWeights.variant(variant)
     rng = np.random.default_rng(cfg.seed)
@@ -200,7 +200,7 @@ def distill(
 ) -> dict:
     """The ablation and the scaling curve; writes metrics.json, scaling.png and student.pt."""
     started = time.perf_counter()
-    tokenizer, encoder, encoder_card = load_encoder(cfg.layers, cfg.tower_encoder(runs))
+    tokenizer, encoder, encoder_card = load_towers(cfg, runs)
     scores_dir = runs / "teacher_scores"
     data = load_dataset(data_dir)
     splits = {}
@@ -253,7 +253,9 @@ def distill(
         "student": {
             "encoder": encoder_card.to_json(),
             "config": cfg.model_dump(mode="json"),
-            "towers": f"frozen MiniLM layers (first {encoder_card.layers_used}) over {cfg.tower_text} texts",
+            "towers": f"frozen MiniLM layers (first {cfg.layers}) over the compact texts, all {encoder_card.layers_used} over the titles"
+            if two_texts(cfg)
+            else f"frozen MiniLM layers (first {encoder_card.layers_used}) over {cfg.tower_text} texts",
         },
         "train": {"lists": len(train_data), "pairs": int(sum(len(d.grades) for d in train_data))},
         "test": {"lists": len(test_lists), "pairs": int(sum(len(lst) for lst in test_lists))},

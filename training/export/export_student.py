@@ -37,6 +37,7 @@ from training.config import ExportConfig, ListsConfig, StudentConfig, save_confi
 from training.data.dataset import load_dataset
 from training.data.lists import load_lists
 from training.distill.student import FeatureScorer, RankerStudent
+from training.distill.towers import load_towers, two_texts
 from training.errors import TrainingError
 from training.evaluation.harness import ModelScores, evaluate_model
 from training.export.golden import add_golden, golden_requests
@@ -61,7 +62,7 @@ from training.export.manifest_writer import (
 )
 from training.export.parity import onnx_scores, parity, torch_scores
 from training.policy.policy import Policy, load_policy
-from training.teachers.encoder import encoder_dir, load_encoder
+from training.teachers.encoder import encoder_dir
 
 PARITY_LISTS = 20
 REPO_ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"  # tracked in git: the size limit is for it
@@ -91,8 +92,8 @@ def load_student(runs: Path, cfg: StudentConfig):
     path = runs / "student" / "student.pt"
     if not path.is_file():
         raise TrainingError(f"{path}: no trained student (run `python -m training distill` first)")
-    tokenizer, encoder, card = load_encoder(cfg.layers, cfg.tower_encoder(runs))
-    student = RankerStudent(encoder, encoder.config.hidden_size, cfg.dim, cfg.raw_similarity)
+    tokenizer, encoder, card = load_towers(cfg, runs)
+    student = RankerStudent(encoder, encoder.config.hidden_size, cfg.dim, cfg.raw_similarity, two_texts(cfg))
     missing, unexpected = _load_weights(student, path, strict=False)  # the frozen encoder is not in the file
     if unexpected or any(not key.startswith("encoder.") for key in missing):
         raise TrainingError(f"{path}: does not match the student (missing {missing[:3]}, unexpected {unexpected[:3]})")
@@ -154,7 +155,7 @@ def export_student(
         towers_fp32[component] = fuse_transformer(raw, graphs / f"{component}.fp32.onnx", heads, width)
     interaction = export_interaction(
         student.interaction,
-        width if cfg.raw_similarity else cfg.dim,
+        student.pooled_width if cfg.raw_similarity else cfg.dim,
         graphs / "interaction.onnx",
         student if cfg.raw_similarity else None,
     )

@@ -20,6 +20,7 @@ from torch import nn
 
 from app.domain.featurize import FEATURE_NAMES
 from training.distill.student import RankerStudent
+from training.distill.towers import TITLE_INPUTS, TwoTextTower
 from training.teachers.encoder import mean_pool
 from training.teachers.losses import expected_grade
 
@@ -106,14 +107,24 @@ def export_onnx(
 
 
 def export_tower(encoder: nn.Module, projection: nn.Module | None, path: Path) -> Path:
-    """A text tower with dynamic batch and sequence axes (no projection: the pooled encoder output)."""
-    example = {"input_ids": torch.ones(2, 16, dtype=torch.long), "attention_mask": torch.ones(2, 16, dtype=torch.long)}
+    """A text tower with dynamic batch and sequence axes (no projection: the pooled encoder output).
+    A :class:`~training.distill.towers.TwoTextTower` also takes the title's ids and mask
+    (``title_input_ids``, ``title_attention_mask``, their own token axis) and is exported as it is."""
+    ids = {"input_ids": torch.ones(2, 16, dtype=torch.long), "attention_mask": torch.ones(2, 16, dtype=torch.long)}
     axes = {
         "input_ids": {0: "batch", 1: "tokens"},
         "attention_mask": {0: "batch", 1: "tokens"},
         "embedding": {0: "batch"},
     }
-    return export_onnx(TowerGraph(encoder, projection), example, ["embedding"], axes, path)
+    if isinstance(encoder, TwoTextTower):
+        assert projection is None, "a two-text tower outputs pooled vectors (the interaction projects them)"
+        ids |= {
+            "title_input_ids": torch.ones(2, 8, dtype=torch.long),
+            "title_attention_mask": torch.ones(2, 8, dtype=torch.long),
+        }
+        axes |= {name: {0: "batch", 1: "title_tokens"} for name in TITLE_INPUTS}
+        return export_onnx(encoder, ids, ["embedding"], axes, path)
+    return export_onnx(TowerGraph(encoder, projection), ids, ["embedding"], axes, path)
 
 
 def export_interaction(interaction: nn.Module, dim: int, path: Path, student: RankerStudent | None = None) -> Path:

@@ -31,6 +31,7 @@ from app.ranking.manifest import (
     files_entry,
 )
 from training.config import StudentConfig
+from training.distill.towers import TITLE_INPUTS, TITLE_MAX_LENGTH, two_texts
 from training.errors import TrainingError
 from training.policy.policy import Policy
 
@@ -50,6 +51,13 @@ def model_spec(cfg: StudentConfig, policy: Policy, version: str = "unpublished")
     names, output = ["input_ids", "attention_mask"], "embedding [batch, dim]"
     if cfg.raw_similarity:
         output = "pooled encoder output [batch, encoder width] (the interaction projects it)"
+    title_max_length = None
+    if two_texts(cfg):
+        names, title_max_length = [*names, *TITLE_INPUTS], TITLE_MAX_LENGTH
+        output = (
+            "pooled encoder outputs [batch, 2 x encoder width]: the compact text's (lower layers; the interaction "
+            "projects it), then the title's (all layers; the interaction's raw similarity)"
+        )
     member_text, job_text = TOWER_TEXTS[cfg.tower_text]
     return ModelSpec(
         name=MODEL_NAME,
@@ -65,12 +73,14 @@ def model_spec(cfg: StudentConfig, policy: Policy, version: str = "unpublished")
                 text=f"{member_text.__name__} (app/domain/featurize.py)",
                 max_length=cfg.member_max_length,
                 output=output,
+                title_max_length=title_max_length,
             ),
             job_tower=TowerInput(
                 names=names,
                 text=f"{job_text.__name__} (app/domain/featurize.py)",
                 max_length=cfg.job_max_length,
                 output=output,
+                title_max_length=title_max_length,
             ),
             interaction=InteractionInput(
                 names=["member", "jobs", "features"],

@@ -12,6 +12,7 @@ from app.ranking.student import StudentModel
 from training.config import StudentConfig
 from training.data.lists import CandidateList
 from training.distill.student import RankerStudent
+from training.distill.towers import pooled_tensor
 from training.evaluation.metrics import kendall_tau_b
 from training.policy.policy import Policy
 from training.teachers.losses import expected_grade
@@ -21,20 +22,13 @@ from training.teachers.losses import expected_grade
 def torch_scores(student: RankerStudent, tokenizer, lists: list[CandidateList], cfg: StudentConfig, policy: Policy):
     """The PyTorch student's (relevance, engagement, blended) per list: the parity reference."""
     out = []
+    assert student.encoder is not None, "the parity reference runs the student's own encoder"
     member_text, job_text = TOWER_TEXTS[cfg.tower_text]
     for candidate_list in lists:
-        m = tokenizer(
-            [member_text(candidate_list.member)], truncation=True, max_length=cfg.member_max_length, return_tensors="pt"
+        member = pooled_tensor(student.encoder, tokenizer, [member_text(candidate_list.member)], cfg.member_max_length)
+        jobs = pooled_tensor(
+            student.encoder, tokenizer, [job_text(job) for job in candidate_list.jobs], cfg.job_max_length
         )
-        j = tokenizer(
-            [job_text(job) for job in candidate_list.jobs],
-            truncation=True,
-            max_length=cfg.job_max_length,
-            padding=True,
-            return_tensors="pt",
-        )
-        member = student.pooled(m["input_ids"], m["attention_mask"])
-        jobs = student.pooled(j["input_ids"], j["attention_mask"])
         features = torch.from_numpy(match_feature_matrix(candidate_list.member, candidate_list.jobs))
         grade_logits, engage_logits = student.score_pooled(member.expand(len(jobs), -1), jobs, features)
         r, e = expected_grade(grade_logits).numpy(), torch.sigmoid(engage_logits).numpy()

@@ -16,9 +16,11 @@ import argparse
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from training.cli import add_run_arguments, resolve_run
 from training.config import ListsConfig, save_config
@@ -95,6 +97,40 @@ def plot(results: dict[str, dict[str, float]], path: Path) -> None:
 
 
 DEFAULT_STUDENT = Path("artifacts/jobrank-ranker")
+Scorer = Callable[[], dict[str, ModelScores]]
+
+
+def _scorers(
+    lists: list[CandidateList],
+    runs: Path,
+    cfg: ListsConfig,
+    policy: Policy,
+    split: str,
+    student: Path | None,
+    with_teachers: bool,
+    zero_shot: bool,
+) -> list[tuple[str, Scorer]]:
+    """What scores one split's ``lists``, in the tables' row order: (name, call) pairs, each call giving
+    one or more rows (the teachers three, the student two), so the progress bar can step through them."""
+
+    def teachers() -> dict[str, ModelScores]:
+        rows = read_scores(runs / "teacher_scores", "test", lists) if split == "in-distribution" else None
+        return teacher_scores(lists, rows or score_rows(lists, runs / "teachers"), policy)
+
+    scorers: list[tuple[str, Scorer]] = [
+        ("random", lambda: {"random": ModelScores(baselines.random_scores(lists, cfg.seed))}),
+        ("lexical (BM25)", lambda: {"lexical (BM25)": ModelScores(baselines.lexical_scores(lists))}),
+    ]
+    if zero_shot:
+        scorers.append(
+            ("zero-shot MiniLM", lambda: {"zero-shot MiniLM": ModelScores(baselines.zero_shot_scores(lists))})
+        )
+    scorers.append(("rules", lambda: {"rules": ModelScores(baselines.rules_scores(lists, policy))}))
+    if with_teachers:
+        scorers.append(("teachers", teachers))
+    if student is not None:
+        scorers.append(("student", lambda: student_scores_on(lists, student)))  # and its text path alone
+    return scorers
 
 
 def evaluate(
@@ -107,30 +143,29 @@ def evaluate(
     split_lists: int | None = None,
     with_teachers: bool = True,
     zero_shot: bool = True,
+    progress: bool = False,
 ) -> dict:
     """Evaluate the baselines, the rules, the teachers (and an exported student) on every split asked
     for (the generalisation splits on ``split_lists`` lists, default as many as in-distribution);
-    writes metrics.json and ndcg_auc.png (in-distribution) to runs/eval."""
+    writes metrics.json and ndcg_auc.png (in-distribution) to runs/eval; ``progress``: one bar over
+    every (split, model) step."""
     started = time.perf_counter()
     data = load_dataset(data_dir)
     held_out = load_lists(data, ("test",), cfg.score_test_members, seed=cfg.seed)
     lists_by_split = build_splits(data, held_out, splits, policy, split_lists or cfg.score_test_members, cfg.seed)
     results: dict[str, dict[str, dict[str, float]]] = {}
-    for split, lists in lists_by_split.items():
-        teachers: dict[str, ModelScores] = {}
-        if with_teachers:
-            rows = read_scores(runs / "teacher_scores", "test", lists) if split == "in-distribution" else None
-            teachers = teacher_scores(lists, rows or score_rows(lists, runs / "teachers"), policy)
-        models = {
-            "random": ModelScores(baselines.random_scores(lists, cfg.seed)),
-            "lexical (BM25)": ModelScores(baselines.lexical_scores(lists)),
-            **({"zero-shot MiniLM": ModelScores(baselines.zero_shot_scores(lists))} if zero_shot else {}),
-            "rules": ModelScores(baselines.rules_scores(lists, policy)),
-            **teachers,
-        }
-        if student is not None:
-            models |= student_scores_on(lists, student)  # the student, and its text path alone
-        results[split] = {name: evaluate_model(lists, scores, policy) for name, scores in models.items()}
+    steps = {
+        split: _scorers(lists, runs, cfg, policy, split, student, with_teachers, zero_shot)
+        for split, lists in lists_by_split.items()
+    }
+    with tqdm(total=sum(map(len, steps.values())), desc="evaluate", unit="model", disable=not progress) as bar:
+        for split, lists in lists_by_split.items():
+            models: dict[str, ModelScores] = {}
+            for name, score in steps[split]:
+                bar.set_postfix_str(f"{split}: {name}")
+                models |= score()
+                bar.update()
+            results[split] = {name: evaluate_model(lists, scores, policy) for name, scores in models.items()}
     out = runs / "eval"
     out.mkdir(parents=True, exist_ok=True)
     report = {
@@ -169,7 +204,7 @@ def evaluate(
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the evaluate stage."""
     parser = argparse.ArgumentParser(prog="python -m training evaluate", description=__doc__.splitlines()[0])
-    add_run_arguments(parser, progress=False, policy=True)
+    add_run_arguments(parser, policy=True)
     parser.add_argument(
         "--split", action="append", choices=SPLITS, help="evaluate only this split (repeatable; default: all)"
     )
@@ -209,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         args.split_lists,
         not args.no_teachers,
         not args.no_zero_shot,
+        not args.no_progress,
     )
     print(report["table"])
     print(f"-> {runs / 'eval' / 'metrics.json'}, {runs / 'eval' / 'ndcg_auc.png'}")

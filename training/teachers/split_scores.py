@@ -76,7 +76,8 @@ def score_rows(lists: Sequence[CandidateList], teachers_dir: Path) -> list[dict]
 def student_scores_on(lists: Sequence[CandidateList], model_dir: Path, threads: int = 2) -> dict[str, ModelScores]:
     """An exported student's scores through the serving runtime (each job encoded once per call), and
     its text path alone: the cosine of its member and job tower outputs (the projected embeddings;
-    for a raw-similarity student, the pooled encoder outputs: the encoder's own similarity)."""
+    for a raw-similarity student, the pooled encoder outputs: the encoder's own similarity; for a
+    two-text one, of their title halves: the s its heads read)."""
     from app.domain.featurize import match_feature_matrix
     from app.ranking.student import StudentModel
 
@@ -93,7 +94,9 @@ def student_scores_on(lists: Sequence[CandidateList], model_dir: Path, threads: 
         relevance.append(np.asarray(rel, dtype=np.float64))
         engagement.append(np.asarray(eng, dtype=np.float64))
         combined.append(np.asarray(model.blend(rel, eng), dtype=np.float64))
-        towers.append(_cosine(member, jobs))
+        # A two-text student's pooled outputs are [compact text's | title's]: its similarity reads the titles'.
+        half = len(member) // 2 if model.two_texts else 0
+        towers.append(_cosine(member[half:], jobs[:, half:]))
     name = f"student ({model_dir.name})"
     return {
         name: ModelScores(relevance, engagement, combined, probabilities=True),

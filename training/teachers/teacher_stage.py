@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg.lists,
         progress,
     )
-    report = timed("evaluate", evaluate, data, runs, cfg.lists, policy)
+    report = timed("evaluate", evaluate, data, runs, cfg.lists, policy, progress=progress)
     timings["total"] = round(sum(timings.values()), 1)
     (runs / "timings.json").write_text(
         json.dumps({"preset": args.preset, "seconds": timings}, indent=2) + "\n", encoding="utf-8"

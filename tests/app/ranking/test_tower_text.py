@@ -79,3 +79,41 @@ def test_an_unknown_tower_text_is_refused_naming_the_field(tmp_path):
     write(folder, doc)
     with pytest.raises(ManifestError, match="tower_text"):
         load_manifest(folder)
+
+
+def test_two_part_texts_split_back_into_their_parts_whatever_the_parts_hold():
+    from app.domain.featurize import (
+        TEXT_PARTS_SEPARATOR,
+        job_compact_and_title_text,
+        joined_parts,
+        member_compact_and_title_text,
+        text_parts,
+    )
+
+    assert text_parts(joined_parts("a b", "c"), 2) == ["a b", "c"]
+    assert text_parts(joined_parts(f"a{TEXT_PARTS_SEPARATOR}b", "c"), 2) == ["a b", "c"]  # a part cannot split
+    assert text_parts("only one", 2) == ["only one", ""]
+    member = make_member(headline="Senior Data Engineer")
+    job = make_job(title="Data Platform Engineer")
+    assert text_parts(member_compact_and_title_text(member), 2) == [member_text(member), "Senior Data Engineer"]
+    assert text_parts(job_compact_and_title_text(job), 2) == [job_text(job), "Data Platform Engineer"]
+
+
+@needs_model
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"tower_text": "compact+title"}, "title_max_length is required"),  # two texts, towers that take one
+        ({"title_max_length": 32}, "takes 4 inputs, not 2"),  # a title cap for a one-text graph's inputs
+    ],
+)
+def test_a_two_text_manifest_must_describe_two_text_towers(tmp_path, change, message):
+    folder = copy_model(tmp_path / "model")
+    doc = read(folder)
+    if "tower_text" in change:
+        doc["inputs"]["tower_text"] = change["tower_text"]
+    else:
+        doc["inputs"]["member_tower"]["title_max_length"] = change["title_max_length"]
+    write(folder, doc)
+    with pytest.raises(ManifestError, match=message):
+        load_manifest(folder)

@@ -163,3 +163,74 @@ def test_the_fp16_variant_stores_what_the_quantiser_left_in_fp32_as_fp16(tmp_pat
     ids = np.array([[101, 7, 8, 9, 102]], dtype=np.int64)
     (a,), (b,) = (_run(path, input_ids=ids, attention_mask=np.ones_like(ids)) for path in (stored, plain))
     assert np.abs(a - b).max() < 1e-2 * np.abs(b).max()
+
+
+def test_a_two_text_tower_exports_once_and_the_runtime_feeds_both_texts(tmp_path):
+    """compact text through the lower layer, title through both, in one graph whose weights are stored
+    once; the service's TextEncoder splits a joined text and feeds the four inputs; the interaction
+    projects the compact half and takes s from the title half."""
+    import onnx
+
+    from app.domain.featurize import joined_parts
+    from app.ranking.student import TextEncoder
+    from training.distill.towers import two_text_tower
+
+    plain = _student(True)
+    tower = two_text_tower(plain.encoder, 1)
+    student = RankerStudent(tower, WIDTH, dim=8, raw_similarity=True, two_texts=True).eval()
+    student.interaction.load_state_dict(plain.interaction.state_dict())
+    assert student.pooled_width == 2 * WIDTH
+    path = export_tower(tower, None, tmp_path / "tower.onnx")
+    single = export_tower(plain.encoder, None, tmp_path / "single.onnx")
+    stored = lambda p: sum(np.prod(t.dims) for t in onnx.load(str(p)).graph.initializer)  # noqa: E731
+    assert stored(path) == stored(single)  # the lower path's weights are the encoder's own
+
+    ids, mask = torch.randint(1, 120, (3, 9)), torch.ones(3, 9, dtype=torch.long)
+    title_ids, title_mask = torch.randint(1, 120, (3, 4)), torch.ones(3, 4, dtype=torch.long)
+    title_mask[1, 3:] = 0
+    with torch.no_grad():
+        pooled = tower(ids, mask, title_ids, title_mask)
+        # the compact half is one layer deep (not two), the title half all of the encoder
+        assert not torch.allclose(pooled[:, :WIDTH], plain.pooled(ids, mask), atol=1e-3)
+        assert torch.allclose(pooled[:, WIDTH:], plain.pooled(title_ids, title_mask), atol=1e-6)
+    assert tower.lower.encoder.layer[0] is plain.encoder.encoder.layer[0]
+    (exported,) = _run(
+        path,
+        input_ids=ids.numpy(),
+        attention_mask=mask.numpy(),
+        title_input_ids=title_ids.numpy(),
+        title_attention_mask=title_mask.numpy(),
+    )
+    np.testing.assert_allclose(exported, pooled.numpy(), atol=1e-5)
+
+    class _Tokens:  # the runtime's tokenizer, stood in: word n -> id n
+        def __init__(self, cap):
+            self.cap = cap
+
+        def encode_batch(self, texts):
+            return [type("E", (), {"ids": [101, *[int(w) for w in t.split()][: self.cap - 2], 102]}) for t in texts]
+
+    encoder = TextEncoder.__new__(TextEncoder)
+    encoder.max_length, encoder.title_max_length = 9, 4
+    encoder.tokenizer, encoder.title_tokenizer = _Tokens(9), _Tokens(4)
+    encoder.session = __import__("onnxruntime").InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    ids_of = encoder.token_ids([joined_parts("5 6 7", "8 9 10 11 12")])
+    assert ids_of == [([101, 5, 6, 7, 102], [101, 8, 9, 102])]
+    with torch.no_grad():
+        expected = tower(
+            torch.tensor([ids_of[0][0]]),
+            torch.ones(1, 5, dtype=torch.long),
+            torch.tensor([ids_of[0][1]]),
+            torch.ones(1, 4, dtype=torch.long),
+        )
+    np.testing.assert_allclose(encoder.run_ids(ids_of), expected.numpy(), atol=1e-5)
+    compact_row, title_row = encoder.warm_up_ids(8)  # start-up runs both inputs at their lengths
+    assert (len(compact_row), len(title_row)) == (8, 4) and title_row[-1] == 102
+
+    interaction = export_interaction(student.interaction, 2 * WIDTH, tmp_path / "interaction.onnx", student)
+    features = torch.rand(2, len(FEATURE_NAMES))
+    with torch.no_grad():
+        grade_logits, engage_logits = student.score_pooled(pooled[:1].expand(2, -1), pooled[1:], features)
+    relevance, engagement = _run(interaction, member=exported[:1], jobs=exported[1:], features=features.numpy())
+    np.testing.assert_allclose(relevance, expected_grade(grade_logits).numpy(), atol=1e-5)
+    np.testing.assert_allclose(engagement, torch.sigmoid(engage_logits).numpy(), atol=1e-5)

@@ -234,6 +234,7 @@ def test_evaluation_reports_every_model_on_each_split_asked_for(scored_run, tiny
     assert "CC BY 4.0" in report["attribution"]["onet"]
     assert (scored_run / "eval" / "ndcg_auc.png").stat().st_size > 10_000
     assert all(f"{split}:" in result.stdout for split in splits) and "rules" in result.stdout
+    assert "evaluate: 100%" in result.stderr and "real titles: student" in result.stderr  # the progress bar
 
 
 def test_distillation_ablation_and_scaling_curve(scored_run, tiny_dataset):
