@@ -259,3 +259,42 @@ def test_distillation_ablation_and_scaling_curve(scored_run, tiny_dataset):
     for name in ("student.pt", "features.pt", "scaling.png"):
         assert (scored_run / "student" / name).is_file()
     assert "(d) both teachers" in result.stdout and "(e) both teachers + labels" in result.stdout
+
+
+def test_a_two_text_student_distils_exports_and_serves_as_it_trained(scored_run, tiny_dataset, tmp_path):
+    """tower_text=compact+title end to end at tiny: distilled, exported through the parity gate (one tower
+    graph, four inputs), loaded by the service's runtime, served with cached jobs at the exported scores."""
+    from app.ranking.engine import RankingEngine
+    from app.ranking.student import StudentModel
+    from training.data.dataset import load_dataset
+    from training.data.lists import load_lists
+
+    runs = tmp_path / "runs"
+    shutil.copytree(scored_run, runs, ignore=shutil.ignore_patterns("student", "export"))
+    where = ["--data", str(tiny_dataset), "--runs", str(runs), "--no-progress"]
+    if not (runs / "eval" / "metrics.json").is_file():  # written by the evaluation test when it ran first
+        run(sys.executable, "-m", "training", "evaluate", *where[:4], "--no-zero-shot", "--split", "in-distribution")
+    settings = []
+    for setting in ("student.tower_text=compact+title", "student.raw_similarity=true", "student.rule_blind_share=0.3"):
+        settings += ["--set", setting]
+    run(sys.executable, "-m", "training", "distill", *where, *settings)
+    report = json.loads((runs / "student" / "metrics.json").read_text())
+    assert "over the compact texts, all 6 over the titles" in report["student"]["towers"]
+    run(sys.executable, "-m", "training", "export", *where, *settings, "--publish", str(tmp_path / "models"))
+    folder = tmp_path / "models" / "jobrank-ranker"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["inputs"]["tower_text"] == "compact+title"
+    assert manifest["inputs"]["member_tower"]["names"][2:] == ["title_input_ids", "title_attention_mask"]
+    assert manifest["components"]["member_tower"] == manifest["components"]["job_tower"] == "tower.onnx"
+    # The embeddings and lower layers stored once: a second copy adds ~60 MB in fp32 (~20 MB in int8).
+    limit = 60e6 if manifest["precision"]["member_tower"] == "int8" else 110e6
+    assert (folder / "tower.onnx").stat().st_size < limit
+
+    model = StudentModel.load(folder)
+    engine = RankingEngine(model, cache_size=1000)
+    for candidate_list in load_lists(load_dataset(tiny_dataset), ("test",), 2):
+        exported = model.rank(candidate_list.member, candidate_list.jobs)
+        engine.index_jobs(candidate_list.jobs)
+        served = engine.rank(candidate_list.member, candidate_list.jobs, budget_ms=60_000)
+        assert served.tier == "ranker" and served.counts["cached"] == len(candidate_list.jobs)
+        np.testing.assert_allclose(served.score, exported.score, atol=1e-5)
