@@ -115,7 +115,7 @@ def test_blinding_changes_features_only_never_labels_or_texts(monkeypatch):
         seen_texts.append(list(texts))
         return np.zeros((len(texts), 4), dtype=np.float32)
 
-    monkeypatch.setattr(train, "pooled_embeddings", fake_pool)
+    monkeypatch.setattr(train, "pooled_texts", fake_pool)
     lists = _lists()
     rows = [{"grade_probs": [0.2] * 5, "engagement": 0.1 * (i % 7)} for i in range(sum(len(x) for x in lists))]
     cfg = StudentConfig(tower_text="title")
