@@ -93,19 +93,13 @@ def paired_windows(
         for kind, offered in order if i % 2 == 0 else order[::-1]:
             windows.append({"kind": kind, "round": i, "rate": offered, **measure(offered, window_s)})
 
-    def goodput(kind: str) -> float:
-        chosen = [w["goodput_rps"] for w in windows if w["kind"] == kind]
-        return round(sum(chosen) / len(chosen), 1) if chosen else 0.0
-
-    capacity, overload = goodput("capacity"), goodput("overload")
-    # Each round's own ratio: their spread says how far one run's ratio can be trusted on this machine.
-    per_round = [
-        over["goodput_rps"] / cap["goodput_rps"]
-        for cap, over in (
-            sorted((w for w in windows if w["round"] == i), key=lambda w: w["kind"]) for i in range(rounds)
-        )
-        if cap["goodput_rps"] > 0
-    ]
+    # Each round's goodput by kind; each round's own ratio: their spread says how far one run's ratio
+    # can be trusted on this machine.
+    by_round = [{w["kind"]: w["goodput_rps"] for w in windows if w["round"] == i} for i in range(rounds)]
+    per_round = [r["overload"] / r["capacity"] for r in by_round if r["capacity"] > 0]
+    capacity, overload = (
+        round(float(np.mean([r[k] for r in by_round])), 1) if by_round else 0.0 for k in ("capacity", "overload")
+    )
     spread = float(np.std(per_round, ddof=1) / np.sqrt(len(per_round))) if len(per_round) > 1 else None
     return {
         "capacity_rate": capacity_rate,
