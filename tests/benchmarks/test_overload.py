@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.overload import main, paired_windows
+from benchmarks.overload import main, paired_windows, rising_steps
 
 
 def test_windows_alternate_in_abba_order() -> None:
@@ -52,3 +52,27 @@ def test_bad_window_settings_are_refused_in_one_line(flag: list[str], capsys: py
         main(flag)
     assert exit_info.value.code == 2
     assert "--paired-rounds must be >= 0" in capsys.readouterr().err
+
+
+def test_one_noisy_step_does_not_stop_the_capacity_sweep() -> None:
+    """The step at 75 req/s fails once (a noisy window) and holds when measured again: the sweep goes on
+    to the real knee, where the failure repeats and the sweep stops."""
+    failures = {75.0: 1}
+    calls: list[float] = []
+
+    def measure(rate: float) -> dict:
+        calls.append(rate)
+        if failures.get(rate, 0) > 0:
+            failures[rate] -= 1
+            return {"goodput_rps": 0.5 * rate}
+        return {"goodput_rps": min(rate, 130.0)}
+
+    steps = rising_steps(measure, range(25, 1001, 25))
+    assert calls == [25.0, 50.0, 75.0, 75.0, 100.0, 125.0, 150.0, 150.0]
+    assert [s.get("repeat", False) for s in steps] == [False, False, False, True, False, False, False, True]
+    assert max(s["goodput_rps"] for s in steps) == 130.0
+
+
+def test_without_confirmation_the_first_failure_stops_the_sweep() -> None:
+    steps = rising_steps(lambda rate: {"goodput_rps": 0.5 * rate if rate == 75.0 else rate}, range(25, 200, 25), False)
+    assert [s["rate"] for s in steps] == [25, 50, 75]
